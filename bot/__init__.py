@@ -1,0 +1,1 @@
+"""MindProxy Discord bot: /imagine and /video as long-running gateway tasks."""

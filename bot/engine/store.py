@@ -1,0 +1,177 @@
+"""The task store interface and the row it keeps per request.
+
+The engine only talks to `TaskStore`; `SqliteTaskStore` (sqlite_store.py) is the one implementation
+today, and a PostgreSQL one can be added behind the same Protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.engine.models import LocalOutcome, ResultAssets, TaskStatus, TaskType
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """What a front end hands the engine for one request. `key` is the idempotency key."""
+
+    key: str
+    task_type: TaskType
+    model: str
+    prompt: str
+    requester_id: int
+    channel_id: int
+    guild_id: int | None = None
+    input_assets: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    # Where the front end will show the task: a message id (once known) and a short-lived reply token.
+    message_id: int | None = None
+    reply_token: str | None = None
+    reply_token_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """One row of the store: a request, what the gateway said of it, and what was reported."""
+
+    key: str
+    task_type: TaskType
+    model: str
+    prompt: str
+    requester_id: int
+    channel_id: int
+    guild_id: int | None
+    input_assets: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+    message_id: int | None
+    reply_token: str | None
+    reply_token_expires_at: datetime | None
+
+    task_id: str | None  # None until the gateway accepted the create
+    status: TaskStatus | None  # last status seen from the gateway; None before the create's answer
+    local_outcome: LocalOutcome | None  # set when the task ended without a gateway terminal status
+    progress: str | None  # latest progress text from the events endpoint
+    events_seen: int  # events already read (the offset for the next events call)
+    result: ResultAssets | None
+    error_code: str | None
+    error_message: str | None
+
+    confirmed: bool  # the front end has shown the request; the create may go out
+    cancel_requested: bool  # a cancel arrived (maybe before the gateway knew the task)
+    attempts: int  # consecutive failed gateway calls for this row (drives the backoff)
+
+    created_at: datetime
+    updated_at: datetime
+    next_poll_at: datetime | None  # None once finished
+    completed_at: datetime | None
+
+    # Exactly-once reporting: what the notifier last acknowledged for this row.
+    notified_status: TaskStatus | None
+    notified_outcome: LocalOutcome | None
+    notified_progress: str | None
+    notify_due_at: datetime | None  # set while a report is owed; None when up to date
+
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.local_outcome is not None or (self.status is not None and self.status.is_terminal)
+
+    @property
+    def is_created(self) -> bool:
+        return self.task_id is not None
+
+
+class TaskStore(Protocol):
+    """Persistence for task rows. Every method is one transaction; a crash never leaves half a change."""
+
+    async def open(self) -> None:
+        """Connect and migrate the schema to the latest version."""
+
+    async def close(self) -> None:
+        """Finish pending writes and close the connection."""
+
+    async def insert(self, task: NewTask, *, now: datetime, next_poll_at: datetime | None) -> TaskRecord:
+        """Write the row for a new request. Raises `DuplicateTaskError` when the key exists."""
+
+    async def get(self, key: str) -> TaskRecord | None: ...
+
+    async def delete_unconfirmed(self, key: str) -> bool:
+        """Delete a row the front end never showed (and so never sent); False when it is not there."""
+
+    async def confirm(self, key: str, *, message_id: int | None, now: datetime) -> TaskRecord | None:
+        """Mark the request shown, store its message id and make it due now."""
+
+    async def set_message(self, key: str, *, message_id: int | None, clear_reply_token: bool) -> None:
+        """Record where the front end now shows the task (after a fallback), or drop a dead token."""
+
+    async def due_for_poll(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
+        """Unfinished rows whose next poll is due (oldest due first), at most `limit`."""
+
+    async def due_for_notify(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
+        """Rows that owe a report to the notifier and whose report is due."""
+
+    async def next_wakeup(self) -> datetime | None:
+        """The earliest next_poll_at or notify_due_at of any row, or None."""
+
+    async def record_created(
+        self, key: str, *, task_id: str, status: TaskStatus, now: datetime, next_poll_at: datetime
+    ) -> TaskRecord:
+        """Store the gateway's task id after a create; a report is owed."""
+
+    async def record_poll(
+        self,
+        key: str,
+        *,
+        status: TaskStatus,
+        result: ResultAssets | None,
+        error_code: str | None,
+        error_message: str | None,
+        progress: str | None,
+        events_seen: int,
+        now: datetime,
+        next_poll_at: datetime | None,
+        completed_at: datetime | None,
+    ) -> TaskRecord:
+        """Store what a poll saw; when status or progress changed, a report becomes owed."""
+
+    async def record_outcome(
+        self,
+        key: str,
+        *,
+        outcome: LocalOutcome,
+        error_code: str | None,
+        error_message: str | None,
+        now: datetime,
+    ) -> TaskRecord:
+        """End a task locally (timed out, rejected, unreachable); a report is owed."""
+
+    async def record_failure(self, key: str, *, now: datetime, next_poll_at: datetime) -> TaskRecord:
+        """A gateway call for this row failed transiently: count it and push the next poll back."""
+
+    async def request_cancel(self, key: str, *, now: datetime) -> TaskRecord | None:
+        """Flag a cancel and make the row due now; None when the key is unknown."""
+
+    async def mark_notified(
+        self,
+        key: str,
+        *,
+        status: TaskStatus | None,
+        outcome: LocalOutcome | None,
+        progress: str | None,
+    ) -> None:
+        """The notifier acknowledged this state; no report is owed unless the row moved on since."""
+
+    async def defer_notify(self, key: str, *, notify_due_at: datetime) -> None:
+        """The notifier failed: try the report again later."""
+
+    async def active_for_requester(self, requester_id: int) -> list[TaskRecord]:
+        """The requester's unfinished rows, newest first."""
+
+    async def count_unfinished(self) -> int: ...
+
+
+class DuplicateTaskError(Exception):
+    """A row with this key already exists (the same interaction delivered twice)."""

@@ -1,0 +1,161 @@
+"""Configuration, read from the environment and from `.env` in the directory the bot is started in.
+
+Nothing is read at import time: `load_settings()` is called by `python -m bot`, and a missing or bad
+value stops the bot with one line naming the variable (see `describe_validation_error`).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.engine.models import TaskType
+
+DEFAULT_BASE_URL = "https://gateway.mindproxy.ai"
+
+
+@dataclass(frozen=True, slots=True)
+class ModelChoice:
+    """A public model a command offers, and the task type it runs as."""
+
+    name: str
+    task_type: TaskType
+
+
+def parse_models(raw: str | list[str], *, default_type: TaskType) -> list[ModelChoice]:
+    """Parse `name[:task_type],...`, e.g. `flux-1-dev,midjourney-v7:midjourney`."""
+    items = raw.split(",") if isinstance(raw, str) else raw
+    models: list[ModelChoice] = []
+    for item in items:
+        entry = item.strip()
+        if not entry:
+            continue
+        name, _, type_name = entry.partition(":")
+        name = name.strip()
+        if not name or len(name) > 100:
+            raise ValueError(f"bad model entry {entry!r}")
+        try:
+            task_type = TaskType.parse(type_name) if type_name.strip() else default_type
+        except ValueError:
+            choices = ", ".join(t.api_name for t in TaskType)
+            raise ValueError(f"unknown task type in {entry!r} (use one of {choices})") from None
+        models.append(ModelChoice(name, task_type))
+    if not models:
+        raise ValueError("at least one model is needed")
+    if len(models) > 25:
+        raise ValueError("at most 25 models (Discord's limit on choices)")
+    return models
+
+
+class Settings(BaseSettings):
+    """Every setting of the bot. Field names are the environment variables, case-insensitive."""
+
+    model_config = SettingsConfigDict(
+        # A relative path: pydantic-settings resolves it against the working directory at load time.
+        env_file=".env",
+        env_file_encoding="utf-8",
+        extra="ignore",
+        case_sensitive=False,
+    )
+
+    discord_token: SecretStr = Field(min_length=1)
+    tt_api_key: SecretStr = Field(min_length=1)
+    mindproxy_base_url: str = DEFAULT_BASE_URL
+    database_url: str = "sqlite:///data/bot.sqlite3"
+
+    poll_interval: float = Field(default=3.0, gt=0, le=300)
+    gateway_max_rps: float = Field(default=20.0, gt=0, le=10_000)
+    gateway_max_in_flight: int = Field(default=32, ge=1, le=1_000)
+    gateway_timeout: float = Field(default=20.0, gt=0, le=600)
+    task_max_age: float = Field(default=7200.0, gt=0)
+
+    max_active_per_user: int = Field(default=3, ge=1, le=100)
+    max_image_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    imagine_models: Annotated[list[ModelChoice], NoDecode] = Field(
+        default_factory=lambda: parse_models(
+            "flux-1-dev,sdxl-lightning,midjourney-v7:midjourney", default_type=TaskType.ASYNC_IMAGE
+        )
+    )
+    video_models: Annotated[list[ModelChoice], NoDecode] = Field(
+        default_factory=lambda: parse_models("kling-v2,veo-3-fast", default_type=TaskType.VIDEO)
+    )
+
+    log_level: str = "INFO"
+    sync_commands_on_start: bool = False
+    sync_guild_id: int | None = None
+
+    @field_validator("imagine_models", mode="before")
+    @classmethod
+    def _imagine_models(cls, value: Any) -> Any:
+        if isinstance(value, str | list) and not _is_parsed(value):
+            return parse_models(value, default_type=TaskType.ASYNC_IMAGE)
+        return value
+
+    @field_validator("video_models", mode="before")
+    @classmethod
+    def _video_models(cls, value: Any) -> Any:
+        if isinstance(value, str | list) and not _is_parsed(value):
+            return parse_models(value, default_type=TaskType.VIDEO)
+        return value
+
+    @field_validator("mindproxy_base_url")
+    @classmethod
+    def _base_url(cls, value: str) -> str:
+        value = value.strip().rstrip("/")
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith("sqlite:///") or len(value) <= len("sqlite:///"):
+            raise ValueError("only sqlite:///PATH is supported (e.g. sqlite:///data/bot.sqlite3)")
+        return value
+
+    @field_validator("log_level")
+    @classmethod
+    def _log_level(cls, value: str) -> str:
+        level = value.strip().upper()
+        if level not in logging.getLevelNamesMapping():
+            raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
+        return level
+
+    @property
+    def database_path(self) -> Path:
+        """The SQLite file; a relative path is relative to the working directory."""
+        return Path(self.database_url.removeprefix("sqlite:///"))
+
+
+def _is_parsed(value: object) -> bool:
+    return isinstance(value, list) and all(isinstance(v, ModelChoice) for v in value)
+
+
+class ConfigurationError(Exception):
+    """A setting is missing or invalid; the message is one line naming it."""
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """One line per bad variable, naming it as the user sets it (upper case)."""
+    lines = []
+    for item in error.errors():
+        name = ".".join(str(part) for part in item["loc"]).upper() or "configuration"
+        if item["type"] == "missing":
+            lines.append(f"{name} is not set (put it in .env or the environment)")
+        else:
+            message = str(item["msg"]).removeprefix("Value error, ")
+            lines.append(f"{name} is invalid: {message}")
+    return "; ".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read the settings now; raise ConfigurationError with a one-line message on a bad value."""
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        raise ConfigurationError(describe_validation_error(error)) from None

@@ -1,0 +1,1 @@
+"""Slash-command extensions, each loaded by the bot's setup_hook."""

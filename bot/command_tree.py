@@ -30,7 +30,10 @@ class BotCommandTree(app_commands.CommandTree["MindProxyBot"]):
         else:
             original: Any = getattr(error, "original", error)
             log.error(
-                "/%s failed for interaction %s", command, interaction.id, exc_info=(type(original), original, original.__traceback__)
+                "/%s failed for interaction %s",
+                command,
+                interaction.id,
+                exc_info=(type(original), original, original.__traceback__),
             )
             message = rendering.unexpected_error_message()
         await send_ephemeral(interaction, message)

@@ -240,7 +240,9 @@ class DiscordNotifier:
         state.message_gone = True
         return Delivery.MESSAGE_GONE
 
-    async def _drop_token(self, record: TaskRecord, state: _MessageState, error: discord.HTTPException) -> None:
+    async def _drop_token(
+        self, record: TaskRecord, state: _MessageState, error: discord.HTTPException
+    ) -> None:
         log.info("task %s: interaction token no longer usable (%s %s)", record.key, error.status, error.code)
         state.token_dead = True
         await self._engine.update_message(record.key, message_id=record.message_id, drop_reply_token=True)
@@ -269,7 +271,9 @@ class DiscordNotifier:
                     allowed_mentions=requester_only,
                 )
             except (discord.NotFound, discord.Forbidden) as error:
-                log.warning("task %s: cannot post in channel %s (%s)", record.key, record.channel_id, error.code)
+                log.warning(
+                    "task %s: cannot post in channel %s (%s)", record.key, record.channel_id, error.code
+                )
             else:
                 return
         await self._post_in_dm(record, requester_only)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -85,20 +85,23 @@ class Settings(BaseSettings):
         default_factory=lambda: parse_models("kling-v2,veo-3-fast", default_type=TaskType.VIDEO)
     )
 
+    # Discord's REST base, to route through a REST proxy such as nirn-proxy; Discord's own when unset.
+    discord_api_base_url: str | None = None
+
     log_level: str = "INFO"
     sync_commands_on_start: bool = False
     sync_guild_id: int | None = None
 
     @field_validator("imagine_models", mode="before")
     @classmethod
-    def _imagine_models(cls, value: Any) -> Any:
+    def _imagine_models(cls, value: object) -> object:
         if isinstance(value, str | list) and not _is_parsed(value):
             return parse_models(value, default_type=TaskType.ASYNC_IMAGE)
         return value
 
     @field_validator("video_models", mode="before")
     @classmethod
-    def _video_models(cls, value: Any) -> Any:
+    def _video_models(cls, value: object) -> object:
         if isinstance(value, str | list) and not _is_parsed(value):
             return parse_models(value, default_type=TaskType.VIDEO)
         return value
@@ -110,6 +113,13 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value
+
+    @field_validator("discord_api_base_url")
+    @classmethod
+    def _discord_api_base_url(cls, value: str | None) -> str | None:
+        if value is None or not value.strip():
+            return None
+        return cls._base_url(value)
 
     @field_validator("database_url")
     @classmethod
@@ -153,9 +163,9 @@ def describe_validation_error(error: ValidationError) -> str:
     return "; ".join(lines)
 
 
-def load_settings(**overrides: Any) -> Settings:
+def load_settings(**overrides: object) -> Settings:
     """Read the settings now; raise ConfigurationError with a one-line message on a bad value."""
     try:
-        return Settings(**overrides)
+        return Settings(**overrides)  # type: ignore[arg-type]  # field-checked by pydantic
     except ValidationError as error:
         raise ConfigurationError(describe_validation_error(error)) from None

@@ -96,7 +96,9 @@ async def submit_generation(
 
     active = await bot.engine.active_for_requester(interaction.user.id)
     if len(active) >= bot.settings.max_active_per_user:
-        await send_ephemeral(interaction, rendering.active_limit_message(bot.settings.max_active_per_user, active))
+        await send_ephemeral(
+            interaction, rendering.active_limit_message(bot.settings.max_active_per_user, active)
+        )
         return
 
     key = str(interaction.id)  # the idempotency key: Discord never reuses an interaction id

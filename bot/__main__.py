@@ -1,0 +1,52 @@
+"""`python -m bot [run|check|sync|health]`: parse the command line, load settings, hand over."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+
+from bot.settings import ConfigurationError, load_settings
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="MindProxy Discord bot")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("run", help="run the bot (the default)")
+    commands.add_parser("check", help="check the configuration, the MindProxy key and the Discord token")
+    sync = commands.add_parser("sync", help="publish the slash commands to Discord")
+    sync.add_argument(
+        "--guild", type=int, metavar="ID", help="sync to one guild (instant) instead of globally"
+    )
+    commands.add_parser("health", help="exit 0 when the running bot is healthy (for Docker HEALTHCHECK)")
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    command = args.command or "run"
+    if command == "check":
+        from bot.check import run_check
+
+        return asyncio.run(run_check())
+    try:
+        settings = load_settings()
+    except ConfigurationError as error:
+        print(f"configuration error: {error}", file=sys.stderr)  # noqa: T201
+        return 2
+    if command == "health":
+        from bot.health import check_health
+
+        return check_health(settings)
+    if command == "sync":
+        from bot.sync import run_sync
+
+        return asyncio.run(run_sync(settings, guild_id=args.guild))
+    from bot.runtime import configure_logging, run_bot
+
+    configure_logging(settings)
+    return asyncio.run(run_bot(settings))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

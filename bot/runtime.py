@@ -1,0 +1,116 @@
+"""Builds the long-lived resources once and runs the bot until SIGTERM/SIGINT.
+
+Settings, the SQLite connection and the httpx client are made here, handed to the engine and the
+bot, and closed here in reverse order (python-discord/bot and discord.py's advanced_startup.py style).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+from datetime import UTC, datetime
+from pathlib import Path
+
+import discord
+from discord.utils import setup_logging
+
+from bot.discord_bot import MindProxyBot
+from bot.engine.client import TaskApiClient
+from bot.engine.engine import EngineConfig, TaskEngine
+from bot.engine.rate_limit import RequestRateLimiter
+from bot.engine.redaction import install_redaction
+from bot.engine.sqlite_store import SqliteTaskStore
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+HEARTBEAT_INTERVAL = 15.0  # seconds; `python -m bot health` calls the bot unhealthy after 6 missed beats
+HEARTBEAT_MAX_AGE = 90.0
+
+
+def configure_logging(settings: Settings) -> None:
+    """discord.py's own handler and format, plus a filter that keeps both secrets out of every line."""
+    setup_logging(level=logging.getLevelNamesMapping()[settings.log_level], root=True)
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll would drown the log
+    install_redaction([settings.discord_token.get_secret_value(), settings.tt_api_key.get_secret_value()])
+
+
+def apply_discord_api_base(settings: Settings) -> None:
+    """Point discord.py's REST calls (webhook and interaction routes included) at a proxy, if set."""
+    if settings.discord_api_base_url:
+        discord.http.Route.BASE = settings.discord_api_base_url
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        poll_interval=settings.poll_interval,
+        max_in_flight=settings.gateway_max_in_flight,
+        task_max_age=settings.task_max_age,
+    )
+
+
+def build_client(settings: Settings) -> TaskApiClient:
+    return TaskApiClient(
+        base_url=settings.mindproxy_base_url,
+        api_key=settings.tt_api_key,
+        timeout=settings.gateway_timeout,
+        rate_limiter=RequestRateLimiter(settings.gateway_max_rps),
+    )
+
+
+def heartbeat_path(settings: Settings) -> Path:
+    return settings.database_path.parent / "heartbeat"
+
+
+async def _beat(bot: MindProxyBot, path: Path) -> None:
+    """Write the time while the bot is connected and its poller runs (read by the Docker HEALTHCHECK)."""
+    while True:
+        if bot.is_ready() and bot.engine.running:
+            try:
+                await asyncio.to_thread(path.write_text, datetime.now(UTC).isoformat(), encoding="utf-8")
+            except OSError:
+                log.warning("cannot write the heartbeat file %s", path, exc_info=True)
+        await asyncio.sleep(HEARTBEAT_INTERVAL)
+
+
+async def run_bot(settings: Settings) -> int:
+    """Run until a signal or a fatal error; the exit status for the process."""
+    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+    apply_discord_api_base(settings)
+    async with SqliteTaskStore(settings.database_path) as store, build_client(settings) as client:
+        engine = TaskEngine(client, store, config=engine_config(settings))
+        bot = MindProxyBot(settings=settings, engine=engine, sync_commands=settings.sync_commands_on_start)
+        async with bot:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stop.set)
+            runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="discord")
+            stopper = asyncio.create_task(stop.wait(), name="signal")
+            heartbeat = asyncio.create_task(_beat(bot, heartbeat_path(settings)), name="heartbeat")
+            try:
+                await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                log.info("shutting down")
+                for task in (stopper, heartbeat):
+                    task.cancel()
+                await bot.close()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+            if runner.done() and not runner.cancelled() and runner.exception() is not None:
+                error = runner.exception()
+                if isinstance(error, discord.LoginFailure):
+                    log.error("Discord refused DISCORD_TOKEN: check the bot token in the Developer Portal")
+                    return 1
+                if isinstance(error, discord.PrivilegedIntentsRequired):
+                    log.error("Discord refused an intent: %s", error)
+                    return 1
+                log.error("the bot stopped on an error", exc_info=error)
+                return 1
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await runner
+    log.info("stopped cleanly")
+    return 0

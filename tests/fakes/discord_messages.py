@@ -1,0 +1,179 @@
+"""Creating and editing stored messages the way Discord does (validation, flags, mention pings)."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING, Any
+
+from tests.fakes.discord_http import ApiError, invalid_form
+from tests.fakes.discord_model import (
+    FLAG_COMPONENTS_V2,
+    FLAG_EPHEMERAL,
+    FLAG_LOADING,
+    FakeChannel,
+    FakeMessage,
+    FakeUser,
+    MessageState,
+)
+from tests.fakes.discord_rules import compute_pings, is_empty_create, validate_message
+
+if TYPE_CHECKING:
+    from tests.fakes.discord import FakeDiscord
+
+# Flags a sender may set; EPHEMERAL only sticks on interaction responses / follow-ups.
+_SETTABLE_FLAGS = (1 << 2) | (1 << 12) | FLAG_COMPONENTS_V2 | FLAG_EPHEMERAL
+
+
+class MessageStore:
+    def __init__(self, fake: FakeDiscord) -> None:
+        self.fake = fake
+
+    def _state(
+        self,
+        *,
+        route: str,
+        content: str,
+        embeds: list[dict[str, Any]],
+        components: list[dict[str, Any]],
+        flags: int,
+        allowed_mentions: dict[str, Any] | None,
+        attachments: list[str],
+        replied_user_id: int | None,
+    ) -> MessageState:
+        fake = self.fake
+        if flags & FLAG_EPHEMERAL:
+            # Ephemeral messages are shown to one user only and notify nobody.
+            users: set[int] = set()
+            roles: set[int] = set()
+            everyone = False
+        else:
+            users, roles, everyone = compute_pings(
+                content,
+                allowed_mentions,
+                known_users=set(fake.users_by_id),
+                known_roles=set(fake.roles_by_id),
+                replied_user_id=replied_user_id,
+            )
+        return MessageState(
+            time=time.monotonic(),
+            route=route,
+            content=content,
+            embeds=embeds,
+            components=components,
+            flags=flags,
+            allowed_mentions=allowed_mentions,
+            attachments=attachments,
+            pinged_users=users,
+            pinged_roles=roles,
+            pinged_everyone=everyone,
+        )
+
+    def _replied_user(self, reference: dict[str, Any] | None) -> int | None:
+        if not reference or "message_id" not in reference:
+            return None
+        target = self.fake.messages_by_id.get(int(reference["message_id"]))
+        if target is None or target.author.bot:
+            return None
+        return target.author.id
+
+    def create(
+        self,
+        channel: FakeChannel,
+        body: dict[str, Any] | None,
+        files: list[str],
+        *,
+        route: str,
+        author: FakeUser,
+        interaction_id: int | None = None,
+        extra_flags: int = 0,
+        allow_empty: bool = False,
+    ) -> FakeMessage:
+        body = body or {}
+        errors = validate_message(body, creating=True, attachment_count=len(files))
+        if errors:
+            raise invalid_form(errors)
+        if not allow_empty and is_empty_create(body, len(files)):
+            raise ApiError(400, 50006, "Cannot send an empty message")
+        flags = (int(body.get("flags") or 0) & _SETTABLE_FLAGS) | extra_flags
+        if interaction_id is None:
+            flags &= ~FLAG_EPHEMERAL
+        reference = body.get("message_reference")
+        state = self._state(
+            route=route,
+            content=body.get("content") or "",
+            embeds=body.get("embeds") or [],
+            components=body.get("components") or [],
+            flags=flags,
+            allowed_mentions=body.get("allowed_mentions"),
+            attachments=list(files),
+            replied_user_id=self._replied_user(reference),
+        )
+        message = FakeMessage(
+            id=self.fake.snowflakes.next(),
+            channel_id=channel.id,
+            author=author,
+            states=[state],
+            webhook_id=self.fake.application_id if interaction_id is not None else None,
+            interaction_id=interaction_id,
+            message_reference=reference,
+        )
+        self.fake.messages_by_id[message.id] = message
+        return message
+
+    def edit(
+        self, message: FakeMessage, body: dict[str, Any] | None, files: list[str], *, route: str
+    ) -> FakeMessage:
+        body = body or {}
+        errors = validate_message(body, creating=False, attachment_count=len(files))
+        if errors:
+            raise invalid_form(errors)
+        old = message.current
+        content = (body.get("content") or "") if "content" in body else old.content
+        embeds = (body.get("embeds") or []) if "embeds" in body else old.embeds
+        components = (body.get("components") or []) if "components" in body else old.components
+        # Ephemeral-ness is fixed at creation; an edit clears the "thinking" flag.
+        flags = old.flags & (FLAG_EPHEMERAL | FLAG_COMPONENTS_V2)
+        if "flags" in body and body["flags"] is not None:
+            flags |= int(body["flags"]) & FLAG_COMPONENTS_V2
+        flags &= ~FLAG_LOADING
+        if flags & FLAG_COMPONENTS_V2 and (content or embeds):
+            raise invalid_form(
+                {
+                    "content": {
+                        "_errors": [
+                            {
+                                "code": "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
+                                "message": "content/embeds not allowed with V2",
+                            }
+                        ]
+                    }
+                }
+            )
+        if files:
+            attachments = list(files)
+        elif "attachments" in body and not body["attachments"]:
+            attachments = []
+        else:
+            attachments = old.attachments
+        message.states.append(
+            self._state(
+                route=route,
+                content=content,
+                embeds=embeds,
+                components=components,
+                flags=flags,
+                # An edit without allowed_mentions is parsed with the defaults again.
+                allowed_mentions=body.get("allowed_mentions"),
+                attachments=attachments,
+                replied_user_id=None,
+            )
+        )
+        return message
+
+    def payload(self, message: FakeMessage) -> dict[str, Any]:
+        channel = self.fake.channels_by_id.get(message.channel_id)
+        return message.payload(
+            guild_id=channel.guild_id if channel else None,
+            application_id=self.fake.application_id,
+            users=self.fake.users_by_id,
+        )

@@ -1,0 +1,351 @@
+"""State kept by the fake Discord: users, guild, channels, messages, interactions.
+
+Plain data classes; the HTTP/gateway layers (discord_rest.py, discord_gateway.py) mutate them and
+tests read them. Payload builders produce the JSON shapes discord.py 2.7 parses.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+DISCORD_EPOCH_MS = 1420070400000
+
+# Permission bits used by the fake (https://discord.com/developers/docs/topics/permissions).
+ADMINISTRATOR = 1 << 3
+ADD_REACTIONS = 1 << 6
+VIEW_CHANNEL = 1 << 10
+SEND_MESSAGES = 1 << 11
+MANAGE_MESSAGES = 1 << 13
+EMBED_LINKS = 1 << 14
+ATTACH_FILES = 1 << 15
+READ_MESSAGE_HISTORY = 1 << 16
+MENTION_EVERYONE = 1 << 17
+USE_APPLICATION_COMMANDS = 1 << 31
+ALL_PERMISSIONS = (1 << 53) - 1
+EVERYONE_DEFAULT = (
+    ADD_REACTIONS
+    | VIEW_CHANNEL
+    | SEND_MESSAGES
+    | EMBED_LINKS
+    | ATTACH_FILES
+    | READ_MESSAGE_HISTORY
+    | USE_APPLICATION_COMMANDS
+)
+
+FLAG_EPHEMERAL = 1 << 6
+FLAG_LOADING = 1 << 7
+FLAG_COMPONENTS_V2 = 1 << 15
+
+
+class Snowflakes:
+    """Monotonic snowflake ids whose timestamp part is the current time (like Discord's)."""
+
+    def __init__(self) -> None:
+        self._counter = itertools.count()
+
+    def next(self) -> int:
+        millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
+        return (millis << 22) | (next(self._counter) & 0x3FFFFF)
+
+
+def iso_now() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+@dataclass
+class FakeUser:
+    id: int
+    name: str
+    bot: bool = False
+    dms_open: bool = True
+    role_ids: list[int] = field(default_factory=list)
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "username": self.name,
+            "discriminator": "0",
+            "global_name": self.name,
+            "avatar": None,
+            "bot": self.bot,
+            "public_flags": 0,
+        }
+
+    @property
+    def mention(self) -> str:
+        return f"<@{self.id}>"
+
+
+@dataclass
+class FakeRole:
+    id: int
+    name: str
+    permissions: int
+    position: int
+    mentionable: bool = True
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "id": str(self.id),
+            "name": self.name,
+            "permissions": str(self.permissions),
+            "position": self.position,
+            "colors": {"primary_color": 0, "secondary_color": None, "tertiary_color": None},
+            "hoist": False,
+            "managed": False,
+            "mentionable": self.mentionable,
+            "flags": 0,
+        }
+
+    @property
+    def mention(self) -> str:
+        return f"<@&{self.id}>"
+
+
+@dataclass
+class FakeChannel:
+    id: int
+    name: str
+    guild_id: int | None
+    type: int = 0  # 0 guild text, 1 DM
+    position: int = 0
+    forbidden: bool = False  # the bot gets 403 / 50001 on every route of this channel
+    recipient_id: int | None = None  # DM channels only
+    # Extra permission bits granted to a user in this channel (a per-member overwrite).
+    user_allow: dict[int, int] = field(default_factory=dict)
+
+    def payload(self) -> dict[str, Any]:
+        if self.type == 1:
+            return {"id": str(self.id), "type": 1, "last_message_id": None, "recipients": []}
+        return {
+            "id": str(self.id),
+            "type": self.type,
+            "name": self.name,
+            "guild_id": str(self.guild_id),
+            "position": self.position,
+            "permission_overwrites": [],
+            "nsfw": False,
+            "topic": None,
+            "last_message_id": None,
+            "rate_limit_per_user": 0,
+            "parent_id": None,
+        }
+
+    @property
+    def mention(self) -> str:
+        return f"<#{self.id}>"
+
+
+@dataclass
+class MessageState:
+    """One version of a message: its creation or an edit, with who it would have pinged."""
+
+    time: float
+    route: str  # "channel", "webhook" (token route) or "callback" (interaction response)
+    content: str
+    embeds: list[dict[str, Any]]
+    components: list[dict[str, Any]]
+    flags: int
+    allowed_mentions: dict[str, Any] | None
+    attachments: list[str]
+    pinged_users: set[int]
+    pinged_roles: set[int]
+    pinged_everyone: bool
+
+
+@dataclass
+class FakeMessage:
+    id: int
+    channel_id: int
+    author: FakeUser
+    states: list[MessageState]
+    webhook_id: int | None = None
+    interaction_id: int | None = None
+    message_reference: dict[str, Any] | None = None
+    created: float = field(default_factory=time.monotonic)
+    deleted: bool = False
+    deleted_by: str | None = None  # "bot" or "moderator"
+
+    @property
+    def current(self) -> MessageState:
+        return self.states[-1]
+
+    @property
+    def edits(self) -> list[MessageState]:
+        """States after the first one, oldest first."""
+        return self.states[1:]
+
+    @property
+    def content(self) -> str:
+        return self.current.content
+
+    @property
+    def embeds(self) -> list[dict[str, Any]]:
+        return self.current.embeds
+
+    @property
+    def components(self) -> list[dict[str, Any]]:
+        return self.current.components
+
+    @property
+    def flags(self) -> int:
+        return self.current.flags
+
+    @property
+    def allowed_mentions(self) -> dict[str, Any] | None:
+        return self.current.allowed_mentions
+
+    @property
+    def attachments(self) -> list[str]:
+        return self.current.attachments
+
+    @property
+    def ephemeral(self) -> bool:
+        return bool(self.flags & FLAG_EPHEMERAL)
+
+    @property
+    def loading(self) -> bool:
+        return bool(self.flags & FLAG_LOADING)
+
+    @property
+    def pinged_users(self) -> set[int]:
+        return self.current.pinged_users
+
+    @property
+    def pinged_roles(self) -> set[int]:
+        return self.current.pinged_roles
+
+    @property
+    def pinged_everyone(self) -> bool:
+        return self.current.pinged_everyone
+
+    @property
+    def pinged_anyone(self) -> bool:
+        """True when any state of this message would have notified someone."""
+        return any(s.pinged_users or s.pinged_roles or s.pinged_everyone for s in self.states)
+
+    def payload(
+        self, *, guild_id: int | None, application_id: int, users: dict[int, FakeUser]
+    ) -> dict[str, Any]:
+        state = self.current
+        body: dict[str, Any] = {
+            "id": str(self.id),
+            "channel_id": str(self.channel_id),
+            "type": 20 if self.interaction_id else (19 if self.message_reference else 0),
+            "author": self.author.payload(),
+            "content": state.content,
+            "embeds": state.embeds,
+            "components": state.components,
+            "attachments": [
+                {
+                    "id": str(index + 1),
+                    "filename": name,
+                    "size": 1,
+                    "url": f"https://cdn.fake/{self.id}/{name}",
+                    "proxy_url": f"https://media.fake/{self.id}/{name}",
+                }
+                for index, name in enumerate(state.attachments)
+            ],
+            "flags": state.flags,
+            "mentions": [users[u].payload() for u in sorted(state.pinged_users) if u in users],
+            "mention_roles": [str(r) for r in sorted(state.pinged_roles)],
+            "mention_everyone": state.pinged_everyone,
+            "pinned": False,
+            "tts": False,
+            "timestamp": iso_now(),
+            "edited_timestamp": iso_now() if self.edits else None,
+        }
+        if guild_id is not None:
+            body["guild_id"] = str(guild_id)
+        if self.webhook_id is not None:
+            body["webhook_id"] = str(self.webhook_id)
+            body["application_id"] = str(application_id)
+        if self.message_reference is not None:
+            body["message_reference"] = self.message_reference
+        return body
+
+
+@dataclass
+class InteractionResponse:
+    """What the bot answered to an interaction (callback, token-route edit or follow-up)."""
+
+    kind: str  # "callback", "edit_original", "followup", "delete_original"
+    callback_type: int | None
+    data: dict[str, Any]
+    ephemeral: bool
+    time: float = field(default_factory=time.monotonic)
+    message_id: int | None = None
+
+
+@dataclass
+class FakeInteraction:
+    id: int
+    token: str
+    type: int  # 2 application command, 3 component
+    user: FakeUser
+    channel: FakeChannel
+    payload: dict[str, Any]
+    created: float = field(default_factory=time.monotonic)
+    acknowledged: bool = False
+    callback_type: int | None = None
+    original_message_id: int | None = None
+    followup_ids: list[int] = field(default_factory=list)
+    token_expired: bool = False
+    responses: list[InteractionResponse] = field(default_factory=list)
+    modals: list[dict[str, Any]] = field(default_factory=list)
+
+    @property
+    def ephemeral_responses(self) -> list[InteractionResponse]:
+        return [r for r in self.responses if r.ephemeral]
+
+    @property
+    def deferred(self) -> bool:
+        return self.callback_type in (5, 6)
+
+
+@dataclass
+class FakeAttachment:
+    """A file a user attached to a slash command option (type 11)."""
+
+    filename: str
+    size: int = 1024
+    content_type: str = "image/png"
+    width: int | None = 512
+    height: int | None = 512
+    url: str | None = None
+
+    def payload(self, attachment_id: int) -> dict[str, Any]:
+        url = (
+            self.url
+            or f"https://cdn.discordapp.fake/attachments/{attachment_id}/{self.filename}?ex=1&is=1&hm=sig"
+        )
+        return {
+            "id": str(attachment_id),
+            "filename": self.filename,
+            "size": self.size,
+            "url": url,
+            "proxy_url": url.replace("cdn.", "media.", 1),
+            "content_type": self.content_type,
+            "width": self.width,
+            "height": self.height,
+            "ephemeral": True,
+        }
+
+
+@dataclass
+class RecordedCall:
+    """One REST request the fake answered."""
+
+    method: str
+    path: str
+    kind: str
+    json: Any
+    headers: dict[str, str]
+    status: int
+    time: float
+    query: dict[str, str] = field(default_factory=dict)
+    files: list[str] = field(default_factory=list)

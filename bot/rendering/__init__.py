@@ -1,0 +1,62 @@
+"""Pure rendering of everything the bot shows in Discord, built from engine data with no I/O.
+
+`render_status` makes the public status message, `render_result_reply` the reply that pings the
+requester when a task ends, `render_standalone_result` / `render_dm_result` its fallbacks, and the
+`*_message` functions the ephemeral answers to commands.
+"""
+
+from bot.rendering.ephemeral import (
+    active_limit_message,
+    already_finished_message,
+    attachment_not_image_message,
+    attachment_too_large_message,
+    busy_message,
+    cancel_done_message,
+    cancel_failed_message,
+    not_your_task_message,
+    nothing_to_cancel_message,
+    prompt_empty_message,
+    prompt_too_long_message,
+    task_not_found_message,
+    task_reference,
+    unexpected_error_message,
+    unknown_model_message,
+)
+from bot.rendering.states import DisplayState, display_state, status_label
+from bot.rendering.task_messages import (
+    RenderedMessage,
+    build_task_embed,
+    footer_text,
+    render_dm_result,
+    render_result_reply,
+    render_standalone_result,
+    render_status,
+)
+
+__all__ = [
+    "DisplayState",
+    "RenderedMessage",
+    "active_limit_message",
+    "already_finished_message",
+    "attachment_not_image_message",
+    "attachment_too_large_message",
+    "build_task_embed",
+    "busy_message",
+    "cancel_done_message",
+    "cancel_failed_message",
+    "display_state",
+    "footer_text",
+    "not_your_task_message",
+    "nothing_to_cancel_message",
+    "prompt_empty_message",
+    "prompt_too_long_message",
+    "render_dm_result",
+    "render_result_reply",
+    "render_standalone_result",
+    "render_status",
+    "status_label",
+    "task_not_found_message",
+    "task_reference",
+    "unexpected_error_message",
+    "unknown_model_message",
+]

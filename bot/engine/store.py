@@ -175,3 +175,7 @@ class TaskStore(Protocol):
 
 class DuplicateTaskError(Exception):
     """A row with this key already exists (the same interaction delivered twice)."""
+
+
+class UnknownTaskError(LookupError):
+    """No row has this key (a `record_*` method was called for a key the store does not hold)."""

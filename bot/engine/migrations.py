@@ -1,0 +1,124 @@
+"""Versioned schema of the SQLite task store, tracked with `PRAGMA user_version`.
+
+`MIGRATIONS[i]` turns a version-`i` database into version `i + 1`. A shipped step is never edited:
+a schema change is a new step appended at the end. Each step runs in its own transaction together
+with the `user_version` bump, so a crash mid-migration leaves the database at the previous version.
+
+Datetimes are INTEGER microseconds since the Unix epoch, UTC (exact round trip, cheap comparisons);
+enums are stored as their values; dicts and result assets as JSON text.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+
+import aiosqlite
+
+log = logging.getLogger(__name__)
+
+# "Unfinished" as the partial indexes spell it. SQLite only uses a partial index when the query repeats
+# its WHERE term verbatim, so queries import this exact text. 4 is TaskStatus.SUCCEEDED, the first
+# terminal status; it is a literal because a shipped migration must not change with the code.
+UNFINISHED_SQL = "local_outcome IS NULL AND (status IS NULL OR status < 4)"
+
+_V1_CREATE_TASKS = """
+CREATE TABLE tasks (
+    key TEXT PRIMARY KEY NOT NULL,
+    task_type TEXT NOT NULL,
+    model TEXT NOT NULL,
+    prompt TEXT NOT NULL,
+    requester_id INTEGER NOT NULL,
+    channel_id INTEGER NOT NULL,
+    guild_id INTEGER,
+    input_assets TEXT,
+    metadata TEXT,
+    message_id INTEGER,
+    reply_token TEXT,
+    reply_token_expires_at INTEGER,
+    task_id TEXT,
+    status INTEGER,
+    local_outcome TEXT,
+    progress TEXT,
+    events_seen INTEGER NOT NULL DEFAULT 0,
+    result TEXT,
+    error_code TEXT,
+    error_message TEXT,
+    confirmed INTEGER NOT NULL DEFAULT 0,
+    cancel_requested INTEGER NOT NULL DEFAULT 0,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL,
+    next_poll_at INTEGER,
+    completed_at INTEGER,
+    notified_status INTEGER,
+    notified_outcome TEXT,
+    notified_progress TEXT,
+    notify_due_at INTEGER,
+    extra TEXT NOT NULL DEFAULT '{}'
+)
+"""
+
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    # v1: the tasks table, with the two indexes the poller's loop reads on every tick.
+    (
+        _V1_CREATE_TASKS,
+        f"CREATE INDEX tasks_due_poll ON tasks (next_poll_at) WHERE {UNFINISHED_SQL}",
+        "CREATE INDEX tasks_due_notify ON tasks (notify_due_at) WHERE notify_due_at IS NOT NULL",
+    ),
+    # v2: /cancel and the per-user limit look up a requester's unfinished tasks, newest first.
+    (f"CREATE INDEX tasks_requester_unfinished ON tasks (requester_id, created_at) WHERE {UNFINISHED_SQL}",),
+)
+
+LATEST_VERSION = len(MIGRATIONS)
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of the bot; refuse to touch it."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"task database schema version {found} is newer than this code supports ({supported}); "
+            "run a newer version of the bot or restore a matching backup"
+        )
+        self.found = found
+        self.supported = supported
+
+
+async def schema_version(conn: aiosqlite.Connection) -> int:
+    async with conn.execute("PRAGMA user_version") as cursor:
+        row = await cursor.fetchone()
+    return int(row[0]) if row is not None else 0
+
+
+async def migrate(
+    conn: aiosqlite.Connection, migrations: Sequence[Sequence[str]] = MIGRATIONS
+) -> tuple[int, int]:
+    """Bring the database to `len(migrations)`; returns (version before, version after).
+
+    `conn` must be in autocommit mode (isolation_level=None) so the explicit BEGIN here is the only
+    transaction. The version is re-read inside each step's write transaction, so two processes opening
+    the same file at once cannot apply a step twice.
+    """
+    target = len(migrations)
+    before = await schema_version(conn)
+    if before > target:
+        raise SchemaTooNewError(before, target)
+    for step_index in range(before, target):
+        await conn.execute("BEGIN IMMEDIATE")
+        try:
+            current = await schema_version(conn)
+            if current > step_index:  # another process applied it meanwhile
+                await conn.execute("ROLLBACK")
+                continue
+            for statement in migrations[step_index]:
+                await conn.execute(statement)
+            # PRAGMA does not take bound parameters; the value is our own integer.
+            await conn.execute(f"PRAGMA user_version = {step_index + 1:d}")
+            await conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                await conn.execute("ROLLBACK")
+            raise
+        log.info("task store schema migrated to version %d", step_index + 1)
+    return before, await schema_version(conn)

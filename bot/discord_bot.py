@@ -47,7 +47,7 @@ class MindProxyBot(commands.Bot):
         )
         self.settings = settings
         self.engine = engine
-        self.notifier = DiscordNotifier(self, engine)
+        self.notifier = DiscordNotifier(self, engine, min_edit_interval=settings.status_edit_interval)
         self._extensions = tuple(extensions)
         self._sync_commands = sync_commands
 

@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     gateway_timeout: float = Field(default=20.0, gt=0, le=600)
     task_max_age: float = Field(default=7200.0, gt=0)
 
+    # Minimum seconds between two edits of one status message (Discord rate-limits edits).
+    status_edit_interval: float = Field(default=2.0, ge=0, le=60)
     max_active_per_user: int = Field(default=3, ge=1, le=100)
     max_image_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     imagine_models: Annotated[list[ModelChoice], NoDecode] = Field(

@@ -10,15 +10,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import bisect
 import contextlib
 import json
 import math
-import random
 import signal
+import sys
 import time
 import uuid
-from collections import Counter, deque
+from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,7 +27,8 @@ from aiohttp import web
 
 from bot.engine.models import TaskStatus, TaskType
 from tests.fakes.gateway_faults import Fault, FaultAction, FaultQueue, Hold
-from tests.fakes.gateway_script import FakeTask, Script, Step
+from tests.fakes.gateway_records import RecordedRequest, summarize
+from tests.fakes.gateway_script import FakeTask, Script, Step, random_duration_script
 
 __all__ = ["CreateRequest", "FakeGateway", "FakeTask", "Hold", "RecordedRequest", "Script", "Step"]
 
@@ -48,20 +48,7 @@ class CreateRequest:
     metadata: object
 
 
-ScriptSource = Script | Callable[[CreateRequest], Script]
-
-
-@dataclass(slots=True)
-class RecordedRequest:
-    method: str
-    path: str
-    raw_path: str
-    kind: str  # create / get / events / cancel / other
-    query: dict[str, str]
-    json_body: Any
-    headers: dict[str, str]
-    received_at: float  # time.monotonic()
-    status: int | None = None
+ScriptSource = Script | Callable[[CreateRequest], Script]  # a factory gets the create body
 
 
 @dataclass(slots=True)
@@ -79,6 +66,8 @@ def _format_seconds(seconds: float) -> str:
 
 
 class FakeGateway:
+    """The fake gateway. Tasks follow `default_script` unless a `script_when` rule matches at create."""
+
     def __init__(
         self,
         *,
@@ -384,47 +373,12 @@ class FakeGateway:
 
     # ---------------------------------------------------------------------------------- stats
 
-    def stats(self) -> dict[str, Any]:
+    def stats(self, *, include_tasks: bool = True) -> dict[str, Any]:
         """What happened, for benchmarks: request rates (at arrival) and per-task completion times."""
-        arrivals = sorted(r.received_at for r in self.requests)
-        peak = 0
-        for index, start in enumerate(arrivals):
-            peak = max(peak, bisect.bisect_left(arrivals, start + 1.0) - index)
-        first = arrivals[0] if arrivals else 0.0
-        per_second = Counter(int(t - first) for t in arrivals)
-        tasks = {}
-        for task_id, task in self.tasks.items():
-            completed = task.completed_monotonic()
-            tasks[task_id] = {
-                "status": int(task.status()),
-                "idempotency_key": task.idempotency_key,
-                "created_monotonic": task.created_monotonic,
-                "created_epoch": task.created_wall.timestamp(),
-                "completed_monotonic": completed,
-                "completed_epoch": None if completed is None else task.wall_time(completed).timestamp(),
-                "cancel_reason": task.cancel_reason,
-            }
-        return {
-            "requests_total": len(arrivals),
-            "requests_by_kind": dict(Counter(r.kind for r in self.requests)),
-            "requests_by_status": {str(k): v for k, v in Counter(r.status for r in self.requests).items()},
-            "requests_per_second": [per_second.get(s, 0) for s in range(int(arrivals[-1] - first) + 1)]
-            if arrivals
-            else [],
-            "max_requests_in_any_1s_window": peak,
-            "tasks_total": len(self.tasks),
-            "tasks": tasks,
-        }
+        return summarize(self.requests, self.tasks, include_tasks=include_tasks)
 
     async def _stats_endpoint(self, request: web.Request) -> web.Response:
-        return web.json_response(self.stats())
-
-
-def random_duration_script(
-    min_duration: float, max_duration: float, seed: int
-) -> Callable[[CreateRequest], Script]:
-    rng = random.Random(seed)
-    return lambda _request: Script.success(after=rng.uniform(min_duration, max_duration), progress=["50%"])
+        return web.json_response(self.stats(include_tasks=request.query.get("tasks") != "0"))
 
 
 async def _serve(args: argparse.Namespace) -> None:
@@ -440,9 +394,12 @@ async def _serve(args: argparse.Namespace) -> None:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, stop.set)
     async with gateway:
-        print(f"READY {gateway.port}", flush=True)
+        # The parent process waits for this line before it starts talking to the gateway.
+        sys.stdout.write(f"READY {gateway.port}\n")
+        sys.stdout.flush()
         await stop.wait()
-        print(json.dumps({k: v for k, v in gateway.stats().items() if k != "tasks"}), flush=True)
+        sys.stdout.write(json.dumps(gateway.stats(include_tasks=False)) + "\n")
+        sys.stdout.flush()
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -7,7 +7,9 @@ fake holding 10,000 tasks costs nothing between requests.
 from __future__ import annotations
 
 import json
+import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -248,3 +250,9 @@ class FakeTask:
             }
             for index, event in enumerate(self.events(now))
         ]
+
+
+def random_duration_script(min_duration: float, max_duration: float, seed: int) -> Callable[[object], Script]:
+    """A script factory: each new task succeeds after a seeded random duration in the range."""
+    rng = random.Random(seed)
+    return lambda _create: Script.success(after=rng.uniform(min_duration, max_duration), progress=["50%"])

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 from collections.abc import AsyncIterator
@@ -37,6 +38,27 @@ class RetryButton(
         await interaction.response.send_message(f"retrying job {self.job}", ephemeral=True)
 
 
+class CancelButton(
+    discord.ui.DynamicItem[discord.ui.Button[discord.ui.View]], template=r"job:(?P<job>\d+):cancel"
+):
+    def __init__(self, job: int) -> None:
+        super().__init__(discord.ui.Button(label="Cancel", custom_id=f"job:{job}:cancel"))
+        self.job = job
+
+    @classmethod
+    async def from_custom_id(
+        cls, interaction: discord.Interaction, item: discord.ui.Item[Any], match: re.Match[str]
+    ) -> CancelButton:
+        return cls(int(match["job"]))
+
+    async def callback(self, interaction: discord.Interaction) -> None:
+        await interaction.response.edit_message(content=f"cancelled job {self.job}", view=None)
+
+
+class StatusCard(discord.ui.LayoutView):
+    text: discord.ui.TextDisplay[StatusCard] = discord.ui.TextDisplay("status: queued")
+
+
 class DemoCog(commands.Cog):
     def __init__(self) -> None:
         self.interactions: dict[str, discord.Interaction] = {}
@@ -47,6 +69,7 @@ class DemoCog(commands.Cog):
         self.interactions["hello"] = interaction
         view = discord.ui.View(timeout=None)
         view.add_item(RetryButton(42))
+        view.add_item(CancelButton(42))
         response = await interaction.response.send_message(f"hi {name} x{count}", view=view)
         self.results["hello"] = response
 
@@ -64,6 +87,15 @@ class DemoCog(commands.Cog):
     @app_commands.command(name="upload", description="attachment option")
     async def upload(self, interaction: discord.Interaction, image: discord.Attachment) -> None:
         await interaction.response.send_message(f"{image.filename} {image.size} {image.content_type}")
+
+    @app_commands.command(name="file", description="reply with a file")
+    async def file(self, interaction: discord.Interaction) -> None:
+        picture = discord.File(io.BytesIO(b"\x89PNG fake"), filename="out.png")
+        await interaction.response.send_message("here", file=picture)
+
+    @app_commands.command(name="card", description="components v2")
+    async def card(self, interaction: discord.Interaction) -> None:
+        await interaction.response.send_message(view=StatusCard())
 
     @app_commands.command(name="perms", description="report the caller's manage_messages")
     async def perms(self, interaction: discord.Interaction) -> None:
@@ -89,7 +121,7 @@ class DemoBot(commands.Bot):
 
     async def setup_hook(self) -> None:
         await self.add_cog(self.cog)
-        self.add_dynamic_items(RetryButton)
+        self.add_dynamic_items(RetryButton, CancelButton)
 
 
 @pytest.fixture
@@ -136,7 +168,9 @@ async def test_slash_command_reply_returns_message_id(fake: FakeDiscord, bot: De
     assert interaction.responses[0].callback_type == 4
     assert not interaction.responses[0].ephemeral
     await fake.wait_for(lambda: "hello" in bot.cog.results)
-    assert bot.cog.results["hello"].message_id == message.id
+    callback_response = bot.cog.results["hello"]
+    assert callback_response.message_id == message.id
+    assert callback_response.resource.interaction_metadata.user.id == fake.user("alice").id
     options = interaction.payload["data"]["options"]
     assert [(o["name"], o["type"]) for o in options] == [("name", 3), ("count", 4)]
     callback = fake.calls_of("interaction_callback")[0]
@@ -318,3 +352,97 @@ async def test_raw_callback_rules(fake: FakeDiscord, bot: DemoBot) -> None:
     original = fake.message(interaction.original_message_id or 0)
     assert original.ephemeral
     assert original.content == "replaces the thinking message"
+
+
+async def test_update_message_button_edits_the_clicked_message(fake: FakeDiscord, bot: DemoBot) -> None:
+    command = await fake.slash_command("hello", {"name": "x"}, user="alice")
+    message = await fake.wait_for_message(lambda m: m.interaction_id == command.id)
+    click = await fake.click_button(message, "job:42:cancel", user="alice")
+    await fake.wait_for(lambda: click.responses)
+    assert click.responses[0].callback_type == 7
+    assert message.content == "cancelled job 42"
+    assert message.components == []
+    assert message.edits[-1].route == "callback"
+    assert click.original_message_id == message.id
+
+
+async def test_files_go_multipart_and_are_recorded(fake: FakeDiscord, bot: DemoBot) -> None:
+    interaction = await fake.slash_command("file", user="alice")
+    message = await fake.wait_for_message(lambda m: m.interaction_id == interaction.id)
+    assert message.attachments == ["out.png"]
+    assert fake.calls_of("interaction_callback")[-1].files == ["out.png"]
+    channel = bot.get_partial_messageable(fake.channel("general").id)
+    sent = await channel.send("log", file=discord.File(io.BytesIO(b"x"), filename="log.txt"))
+    assert fake.message(sent.id).attachments == ["log.txt"]
+    assert sent.attachments[0].filename == "log.txt"
+
+
+async def test_components_v2_flag_and_its_rules(fake: FakeDiscord, bot: DemoBot) -> None:
+    interaction = await fake.slash_command("card", user="alice")
+    message = await fake.wait_for_message(lambda m: m.interaction_id == interaction.id)
+    assert message.flags & (1 << 15)
+    assert message.components[0]["type"] == 10
+    body = {"content": "not allowed", "flags": 1 << 15, "components": [{"type": 10, "content": "x"}]}
+    status, error = await _raw_post(fake, fake.channel("general").id, body)
+    assert status == 400
+    assert error["code"] == 50035
+
+
+async def _raw_post(fake: FakeDiscord, channel_id: int, body: dict[str, Any]) -> tuple[int, Any]:
+    headers = {"Authorization": f"Bot {fake.token}"}
+    async with (
+        aiohttp.ClientSession(headers=headers) as session,
+        session.post(f"{fake.rest_base}/channels/{channel_id}/messages", json=body) as response,
+    ):
+        return response.status, await response.json()
+
+
+def _buttons(count: int, *, custom_id: str = "b", label: str = "ok") -> dict[str, Any]:
+    button = {"type": 2, "style": 1, "custom_id": custom_id, "label": label}
+    return {"type": 1, "components": [button] * count}
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"content": "x", "components": [_buttons(1)] * 6},
+        {"content": "x", "components": [_buttons(6)]},
+        {"content": "x", "components": [_buttons(1, custom_id="c" * 101)]},
+        {"content": "x", "components": [_buttons(1, label="l" * 81)]},
+        {"embeds": [{"description": "d"}] * 11},
+        {"embeds": [{"fields": [{"name": "n", "value": "v"}] * 26}]},
+        {"embeds": [{"description": "d" * 4000}, {"description": "d" * 2001}]},
+        {"content": ""},
+    ],
+    ids=["6-rows", "6-buttons", "custom-id-101", "label-81", "11-embeds", "26-fields", "6001-total", "empty"],
+)
+async def test_raw_limits_are_rejected(fake: FakeDiscord, body: dict[str, Any]) -> None:
+    status, error = await _raw_post(fake, fake.channel("general").id, body)
+    assert status == 400
+    assert error["code"] in (50035, 50006)
+    assert fake.messages_in(fake.channel("general")) == []
+
+
+async def test_tree_sync_stores_commands_and_ids_are_reused(fake: FakeDiscord, bot: DemoBot) -> None:
+    synced = await bot.tree.sync()
+    assert {c.name for c in synced} >= {"hello", "slow", "upload"}
+    hello_id = next(c.id for c in synced if c.name == "hello")
+    interaction = await fake.slash_command("hello", {"name": "x"}, user="alice")
+    assert interaction.payload["data"]["id"] == str(hello_id)
+    assert {c.name for c in await bot.tree.fetch_commands()} == {c.name for c in synced}
+
+
+async def test_gateway_reconnect_resumes_and_keeps_dispatching(fake: FakeDiscord, bot: DemoBot) -> None:
+    await fake.gateway.request_reconnect()
+    await fake.wait_for(lambda: fake.gateway.resume_count == 1)
+    interaction = await fake.slash_command("secret", user="alice")
+    await fake.wait_for(lambda: interaction.responses)
+    assert fake.gateway.identify_count == 1
+
+
+async def test_webhook_429_is_retried_for_follow_ups(fake: FakeDiscord, bot: DemoBot) -> None:
+    fake.force_rate_limit("webhook", n=1, retry_after=0.05)
+    interaction = await fake.slash_command("slow", user="alice")
+    await fake.wait_for(lambda: len(interaction.responses) == 3)
+    assert fake.rate_limits.sent_429_by_kind == {"webhook": 1}
+    assert [c.status for c in fake.calls_of("webhook")] == [429, 200, 200]

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 
 from tests.fakes.discord_model import RecordedCall
 
@@ -162,7 +162,7 @@ async def parse_body(request: web.Request) -> tuple[Any, list[str]]:
         files: list[str] = []
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
-            if not isinstance(part, web.BodyPartReader):
+            if not isinstance(part, BodyPartReader):
                 continue
             if part.name == "payload_json":
                 payload = json.loads(await part.text())

@@ -172,8 +172,17 @@ class MessageStore:
 
     def payload(self, message: FakeMessage) -> dict[str, Any]:
         channel = self.fake.channels_by_id.get(message.channel_id)
-        return message.payload(
+        body = message.payload(
             guild_id=channel.guild_id if channel else None,
             application_id=self.fake.application_id,
             users=self.fake.users_by_id,
         )
+        interaction = self.fake.interactions_by_id.get(message.interaction_id or 0)
+        if interaction is not None:
+            body["interaction_metadata"] = {
+                "id": str(interaction.id),
+                "type": interaction.type,
+                "user": interaction.user.payload(),
+                "authorizing_integration_owners": interaction.payload["authorizing_integration_owners"],
+            }
+        return body

@@ -196,7 +196,13 @@ async def test_ephemeral_reply_is_recorded(fake: FakeDiscord, bot: DemoBot) -> N
     interaction = await fake.slash_command("secret", user="alice")
     await fake.wait_for(lambda: interaction.responses)
     assert interaction.ephemeral_responses[0].data["content"] == "only you"
-    assert fake.message(interaction.original_message_id or 0).ephemeral
+    message = fake.message(interaction.original_message_id or 0)
+    assert message.ephemeral
+    # Ephemeral messages exist only for the user: the channel route does not know them.
+    with pytest.raises(discord.NotFound):
+        await (
+            bot.get_partial_messageable(message.channel_id).get_partial_message(message.id).edit(content="x")
+        )
 
 
 async def test_attachment_option_is_resolved(fake: FakeDiscord, bot: DemoBot) -> None:

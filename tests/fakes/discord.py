@@ -25,7 +25,6 @@ import discord
 import pytest
 import yarl
 from aiohttp import web
-from discord.ext import commands
 
 from tests.fakes.discord_gateway import Gateway
 from tests.fakes.discord_http import ForcedLimit, HttpFrontend, RateLimits
@@ -60,6 +59,7 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+BotT = TypeVar("BotT", bound=discord.Client)
 
 DEFAULT_TOKEN = "fake-bot-token"
 DEFAULT_CHANNELS = ("general", "imagine", "mod-log")
@@ -356,13 +356,13 @@ def installed(fake: FakeDiscord) -> Iterator[FakeDiscord]:
 
 @contextlib.asynccontextmanager
 async def run_bot(
-    bot: commands.Bot | discord.Client,
+    bot: BotT,
     fake: FakeDiscord,
     *,
     token: str | None = None,
     ready_timeout: float = 5.0,
     guild_ready_timeout: float | None = 0.05,
-) -> AsyncIterator[commands.Bot | discord.Client]:
+) -> AsyncIterator[BotT]:
     """Run `bot.start()` in a task against an installed fake, yield once on_ready fired, close at exit.
 
     `guild_ready_timeout` shortens discord.py's 2 s wait after the last GUILD_CREATE (None keeps it).

@@ -89,7 +89,7 @@ class MessageStore:
         allow_empty: bool = False,
     ) -> FakeMessage:
         body = body or {}
-        errors = validate_message(body, creating=True, attachment_count=len(files))
+        errors = validate_message(body)
         if errors:
             raise invalid_form(errors)
         if not allow_empty and is_empty_create(body, len(files)):
@@ -124,7 +124,7 @@ class MessageStore:
         self, message: FakeMessage, body: dict[str, Any] | None, files: list[str], *, route: str
     ) -> FakeMessage:
         body = body or {}
-        errors = validate_message(body, creating=False, attachment_count=len(files))
+        errors = validate_message(body)
         if errors:
             raise invalid_form(errors)
         old = message.current

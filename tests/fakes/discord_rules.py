@@ -93,7 +93,7 @@ def _validate_components(errors: Errors, components: list[dict[str, Any]], *, v2
             _error(errors, ["components"], "BASE_TYPE_MAX_LENGTH", "Must be 4000 or fewer characters.")
 
 
-def validate_message(body: dict[str, Any], *, creating: bool, attachment_count: int = 0) -> Errors | None:
+def validate_message(body: dict[str, Any]) -> Errors | None:
     """Return Discord's `errors` object for an invalid create/edit body, or None when it is valid."""
     errors: Errors = {}
     content = body.get("content")

@@ -45,7 +45,7 @@ class TaskType(Enum):
     def parse(cls, raw: object) -> TaskType:
         """Accept the create-side name or the read-side number; ValueError otherwise."""
         if isinstance(raw, bool):
-            raise ValueError(f"not a task type: {raw!r}")
+            raise ValueError(f"not a task type: {raw!r}")  # noqa: TRY004 - callers catch ValueError
         if isinstance(raw, int):
             for member, code in _TYPE_CODES.items():
                 if code == raw:
@@ -69,6 +69,7 @@ class LocalOutcome(Enum):
     TIMED_OUT = "timed_out"  # still unfinished after TASK_MAX_AGE; cancelled at the gateway
     REJECTED = "rejected"  # the gateway refused the create (bad model, type not enabled, bad key)
     UNREACHABLE = "unreachable"  # the create could not be delivered before we gave up
+    CANCELLED_BEFORE_START = "cancelled_before_start"  # cancelled before the create was sent
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,0 +1,440 @@
+"""What the engine does for one task row: send its create, poll it, cancel it, time it out.
+
+Every step runs under the row's lock (one `asyncio.Lock` per key), so the poller and a user's cancel
+never act on the same row at once and never report the same change twice. Every gateway call goes
+through one semaphore, which bounds the engine's concurrent gateway calls to `max_in_flight`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import weakref
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import Enum
+from typing import Any, Protocol, TypeVar
+
+from bot.engine.errors import RequestRejectedError, TaskApiError
+from bot.engine.models import CreatedTask, GatewayTask, LocalOutcome, TaskEvent, TaskStatus, TaskType
+from bot.engine.reporting import Reporter
+from bot.engine.scheduling import EngineConfig, SchedulePolicy
+from bot.engine.store import TaskRecord, TaskStore
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+EVENTS_PAGE = 50
+CANCEL_REASON_REQUESTER = "cancelled by the requester"
+CANCEL_REASON_TIMEOUT = "timed out waiting for a result"
+
+
+class GatewayClient(Protocol):
+    """The part of `TaskApiClient` the engine uses (the real client satisfies it as is)."""
+
+    async def create_task(
+        self,
+        *,
+        task_type: TaskType,
+        model: str,
+        prompt: str,
+        idempotency_key: str,
+        input_assets: dict[str, Any] | None = None,
+        metadata: dict[str, Any] | None = None,
+    ) -> CreatedTask: ...
+
+    async def get_task(self, task_id: str) -> GatewayTask: ...
+
+    async def list_events(self, task_id: str, *, limit: int = 50, offset: int = 0) -> list[TaskEvent]: ...
+
+    async def cancel_task(self, task_id: str, *, reason: str) -> None: ...
+
+
+class CancelOutcome(Enum):
+    CANCELLED = "cancelled"
+    ALREADY_FINISHED = "already_finished"
+    NOT_FOUND = "not_found"
+    FAILED = "failed"
+
+
+@dataclass(frozen=True, slots=True)
+class CancelResult:
+    outcome: CancelOutcome
+    record: TaskRecord | None
+    error: TaskApiError | None = None
+
+
+def ended_by_cancel(record: TaskRecord) -> bool:
+    return (
+        record.status is TaskStatus.CANCELLED or record.local_outcome is LocalOutcome.CANCELLED_BEFORE_START
+    )
+
+
+# Event messages that only restate a lifecycle step: showing them as progress would add nothing.
+_LIFECYCLE_WORDS = frozenset(
+    [status.name.lower() for status in TaskStatus] + ["queued", "pending", "started", "running"]
+)
+
+
+def informative_progress(event: TaskEvent) -> str | None:
+    """The event's message if it is worth showing as progress: from the processing phase (or without
+    a status), not empty and not just a lifecycle word again ("task processing")."""
+    if event.message is None or event.status not in (None, TaskStatus.PROCESSING):
+        return None
+    text = " ".join(event.message.split())
+    words = text.lower().rstrip(".!").split()
+    if not words or (words[-1] in _LIFECYCLE_WORDS and len(words) <= 2):
+        return None
+    return text[:500]
+
+
+def describe_age(seconds: float) -> str:
+    if seconds >= 120:
+        return f"{round(seconds / 60)} minutes"
+    return f"{round(seconds)} seconds"
+
+
+class TaskLifecycle:
+    def __init__(
+        self,
+        client: GatewayClient,
+        store: TaskStore,
+        *,
+        policy: SchedulePolicy,
+        config: EngineConfig,
+        clock: Callable[[], datetime],
+        reporter: Reporter,
+    ) -> None:
+        self._client = client
+        self._store = store
+        self._policy = policy
+        self._config = config
+        self._clock = clock
+        self._reporter = reporter
+        self._gateway_slots = asyncio.Semaphore(config.max_in_flight)
+        # Weak values: a lock lives as long as someone holds or waits for it, so idle keys cost nothing.
+        self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
+        self._last_events_call: dict[str, float] = {}  # key -> monotonic time of the last events call
+        self._cancel_sent: set[str] = set()  # keys whose gateway cancel went out in this process
+
+    def lock(self, key: str) -> asyncio.Lock:
+        lock = self._locks.get(key)
+        if lock is None:
+            lock = asyncio.Lock()
+            self._locks[key] = lock
+        return lock
+
+    async def _gateway(self, call: Callable[[], Awaitable[T]]) -> T:
+        async with self._gateway_slots:
+            return await call()
+
+    # ------------------------------------------------------------------------------ scheduled steps
+
+    async def advance(self, key: str) -> None:
+        """One scheduled step of a due row: send its create or poll it."""
+        async with self.lock(key):
+            record = await self._store.get(key)
+            now = self._clock()
+            if record is None or record.is_finished:
+                return
+            if record.next_poll_at is None or record.next_poll_at > now:
+                return  # a cancel handled this row while the step waited for the lock
+            if record.task_id is None:
+                if record.cancel_requested:
+                    await self._end_before_start(record)
+                else:
+                    await self._create(record)
+            else:
+                await self._poll_scheduled(record)
+
+    async def push_back(self, key: str, error: BaseException | None = None) -> None:
+        """After an unexpected failure of a step: delay the row so a poison row cannot spin the loop."""
+        record = await self._store.get(key)
+        if record is None or record.is_finished:
+            return
+        now = self._clock()
+        await self._store.record_failure(
+            key, now=now, next_poll_at=self._policy.backoff_until(now, record.attempts + 1, error)
+        )
+
+    async def _create(self, record: TaskRecord) -> None:
+        key = record.key
+        if not record.confirmed:
+            logger.info(
+                "task %s was never confirmed by the front end; sending it after the grace period", key
+            )
+        try:
+            created = await self._gateway(
+                lambda: self._client.create_task(
+                    task_type=record.task_type,
+                    model=record.model,
+                    prompt=record.prompt,
+                    idempotency_key=key,
+                    input_assets=record.input_assets,
+                    metadata=record.metadata,
+                )
+            )
+        except TaskApiError as error:
+            await self._create_failed(record, error)
+            return
+        now = self._clock()
+        updated = await self._store.record_created(
+            key,
+            task_id=created.task_id,
+            status=created.status,
+            now=now,
+            next_poll_at=self._policy.first_poll_at(now, record.task_type, record.model),
+        )
+        logger.info("task %s created task_id=%s status=%s", key, created.task_id, created.status.name)
+        self._report_if_owed(updated)
+        if updated.cancel_requested:  # a cancel arrived while the create was on its way
+            await self._cancel_scheduled(updated)
+
+    async def _create_failed(self, record: TaskRecord, error: TaskApiError) -> None:
+        key = record.key
+        now = self._clock()
+        if not error.transient:
+            logger.info("task %s create rejected: %r", key, error)
+            code = error.error_code or ("unauthorized" if error.status_code in (401, 403) else "rejected")
+            await self._end(record, LocalOutcome.REJECTED, code, error.user_message)
+            return
+        waited = (now - record.created_at).total_seconds()
+        if waited >= self._config.create_give_up_after:
+            logger.info(
+                "task %s create still failing after %s, giving up: %r", key, describe_age(waited), error
+            )
+            await self._end(record, LocalOutcome.UNREACHABLE, "unreachable", error.user_message)
+            return
+        retry_at = self._policy.backoff_until(now, record.attempts + 1, error)
+        logger.warning("task %s create failed (attempt %d), retrying: %r", key, record.attempts + 1, error)
+        await self._store.record_failure(key, now=now, next_poll_at=retry_at)
+
+    async def _poll_scheduled(self, record: TaskRecord) -> None:
+        key = record.key
+        if (
+            record.cancel_requested
+            and key not in self._cancel_sent
+            and not await self._cancel_scheduled(record)
+        ):
+            return
+        age = (self._clock() - record.created_at).total_seconds()
+        assert record.task_id is not None  # noqa: S101 - advance() only polls created rows
+        task_id = record.task_id
+        try:
+            task = await self._gateway(lambda: self._client.get_task(task_id))
+        except TaskApiError as error:
+            if age > self._config.task_max_age:
+                await self._time_out(record)
+                return
+            now = self._clock()
+            logger.debug("task %s poll failed (attempt %d): %r", key, record.attempts + 1, error)
+            await self._store.record_failure(
+                key, now=now, next_poll_at=self._policy.backoff_until(now, record.attempts + 1, error)
+            )
+            return
+        if not task.status.is_terminal and age > self._config.task_max_age:
+            await self._time_out(record)
+            return
+        await self._record_seen(record, task)
+
+    async def _cancel_scheduled(self, record: TaskRecord) -> bool:
+        """Send a flagged cancel from the poller (e.g. after a restart); False when the row was delayed."""
+        assert record.task_id is not None  # noqa: S101
+        task_id = record.task_id
+        try:
+            await self._gateway(lambda: self._client.cancel_task(task_id, reason=CANCEL_REASON_REQUESTER))
+        except RequestRejectedError as error:
+            logger.info("task %s cancel refused (%r); polling it", record.key, error)
+        except TaskApiError as error:
+            now = self._clock()
+            logger.warning("task %s cancel failed, retrying: %r", record.key, error)
+            await self._store.record_failure(
+                record.key, now=now, next_poll_at=self._policy.backoff_until(now, record.attempts + 1, error)
+            )
+            return False
+        else:
+            logger.info("task %s cancel sent to the gateway task_id=%s", record.key, task_id)
+        self._cancel_sent.add(record.key)
+        return True
+
+    async def _time_out(self, record: TaskRecord) -> None:
+        assert record.task_id is not None  # noqa: S101
+        task_id = record.task_id
+        age = describe_age(self._config.task_max_age)
+        try:  # best effort: releases the gateway's hold on the funds
+            await self._gateway(lambda: self._client.cancel_task(task_id, reason=CANCEL_REASON_TIMEOUT))
+        except TaskApiError as error:
+            logger.warning("task %s cancel after time-out failed: %r", record.key, error)
+        logger.info("task %s timed out after %s task_id=%s", record.key, age, task_id)
+        await self._end(record, LocalOutcome.TIMED_OUT, "timed_out", f"Gave up after {age} without a result.")
+
+    async def _record_seen(self, record: TaskRecord, task: GatewayTask) -> TaskRecord:
+        """Store what a GET returned (plus fresh progress text) and report it if that is owed."""
+        key = record.key
+        progress, events_seen = record.progress, record.events_seen
+        if task.status is TaskStatus.PROCESSING and self._events_due(key):
+            progress, events_seen = await self._read_progress(record)
+        now = self._clock()
+        terminal = task.status.is_terminal
+        next_poll_at = (
+            None
+            if terminal
+            else self._policy.next_poll_at(
+                now, created_at=record.created_at, task_type=record.task_type, model=record.model
+            )
+        )
+        updated = await self._store.record_poll(
+            key,
+            status=task.status,
+            result=task.result,
+            error_code=task.error_code,
+            error_message=task.error_message,
+            progress=progress,
+            events_seen=events_seen,
+            now=now,
+            next_poll_at=next_poll_at,
+            completed_at=(task.completed_at or now) if terminal else None,
+        )
+        if record.status is not task.status:
+            logger.info("task %s status %s -> %s", key, _name(record.status), task.status.name)
+        else:
+            logger.debug("task %s polled: %s", key, task.status.name)
+        self._report_if_owed(updated)
+        if terminal:
+            logger.info("task %s finished: %s task_id=%s", key, task.status.name, task.task_id)
+            self._forget(key)
+            if task.status is TaskStatus.SUCCEEDED:
+                started = task.created_at or record.created_at
+                finished = task.completed_at or now
+                self._policy.learn_duration(
+                    record.task_type, record.model, (finished - started).total_seconds()
+                )
+        return updated
+
+    def _events_due(self, key: str) -> bool:
+        last = self._last_events_call.get(key)
+        return last is None or time.monotonic() - last >= self._config.progress_interval
+
+    async def _read_progress(self, record: TaskRecord) -> tuple[str | None, int]:
+        assert record.task_id is not None  # noqa: S101
+        task_id = record.task_id
+        self._last_events_call[record.key] = time.monotonic()
+        try:
+            events = await self._gateway(
+                lambda: self._client.list_events(task_id, limit=EVENTS_PAGE, offset=record.events_seen)
+            )
+        except TaskApiError as error:  # progress is a nicety: the poll itself still counts
+            logger.debug("task %s events call failed: %r", record.key, error)
+            return record.progress, record.events_seen
+        progress = record.progress
+        for event in reversed(events):
+            text = informative_progress(event)
+            if text is not None:
+                progress = text
+                break
+        return progress, record.events_seen + len(events)
+
+    # ----------------------------------------------------------------------------- front-end calls
+
+    async def cancel(self, key: str, *, reason: str) -> CancelResult:
+        record = await self._store.get(key)
+        if record is None:
+            return CancelResult(CancelOutcome.NOT_FOUND, None)
+        if record.is_finished:
+            return CancelResult(CancelOutcome.ALREADY_FINISHED, record)
+        # Flag it first (durably): if the process dies now, the poller sends the cancel after a restart.
+        if await self._store.request_cancel(key, now=self._clock()) is None:
+            return CancelResult(CancelOutcome.NOT_FOUND, None)
+        async with self.lock(key):
+            record = await self._store.get(key)
+            if record is None:
+                return CancelResult(CancelOutcome.NOT_FOUND, None)
+            if record.is_finished:
+                outcome = (
+                    CancelOutcome.CANCELLED if ended_by_cancel(record) else CancelOutcome.ALREADY_FINISHED
+                )
+                return CancelResult(outcome, record)
+            if record.task_id is None:
+                return CancelResult(CancelOutcome.CANCELLED, await self._end_before_start(record))
+            return await self._cancel_created(record, reason)
+
+    async def _cancel_created(self, record: TaskRecord, reason: str) -> CancelResult:
+        assert record.task_id is not None  # noqa: S101
+        task_id = record.task_id
+        try:
+            await self._gateway(lambda: self._client.cancel_task(task_id, reason=reason))
+        except RequestRejectedError as refused:  # typically 409: it finished meanwhile
+            logger.info("task %s cancel refused (%r); polling it", record.key, refused)
+            self._cancel_sent.add(record.key)
+            try:
+                polled = await self._poll_now(record)
+            except TaskApiError as error:
+                return CancelResult(CancelOutcome.FAILED, record, error)
+            if polled.is_finished:
+                outcome = (
+                    CancelOutcome.CANCELLED if ended_by_cancel(polled) else CancelOutcome.ALREADY_FINISHED
+                )
+                return CancelResult(outcome, polled)
+            return CancelResult(CancelOutcome.FAILED, polled, refused)
+        except TaskApiError as error:
+            logger.warning("task %s cancel failed: %r", record.key, error)
+            return CancelResult(CancelOutcome.FAILED, record, error)
+        logger.info("task %s cancel sent to the gateway task_id=%s", record.key, task_id)
+        self._cancel_sent.add(record.key)
+        try:
+            polled = await self._poll_now(record)
+        except TaskApiError as error:  # the cancel went through; the poller will see the new status
+            logger.debug("task %s poll after cancel failed: %r", record.key, error)
+            return CancelResult(CancelOutcome.CANCELLED, record)
+        return CancelResult(CancelOutcome.CANCELLED, polled)
+
+    async def _poll_now(self, record: TaskRecord) -> TaskRecord:
+        assert record.task_id is not None  # noqa: S101
+        task_id = record.task_id
+        task = await self._gateway(lambda: self._client.get_task(task_id))
+        return await self._record_seen(record, task)
+
+    async def withdraw(self, key: str) -> bool:
+        async with self.lock(key):
+            record = await self._store.get(key)
+            # A row that was shown, sent, or may have reached the gateway (a failed create) is kept.
+            if record is None or record.confirmed or record.task_id is not None or record.attempts > 0:
+                return False
+            deleted = await self._store.delete_unconfirmed(key)
+        if deleted:
+            logger.info("task %s withdrawn before it was sent", key)
+        return deleted
+
+    # ----------------------------------------------------------------------------------- helpers
+
+    async def _end_before_start(self, record: TaskRecord) -> TaskRecord:
+        logger.info("task %s cancelled before it was sent", record.key)
+        return await self._end(
+            record,
+            LocalOutcome.CANCELLED_BEFORE_START,
+            "cancelled",
+            "Cancelled before it was sent to the generation service.",
+        )
+
+    async def _end(self, record: TaskRecord, outcome: LocalOutcome, code: str, message: str) -> TaskRecord:
+        updated = await self._store.record_outcome(
+            record.key, outcome=outcome, error_code=code, error_message=message, now=self._clock()
+        )
+        self._forget(record.key)
+        self._report_if_owed(updated)
+        return updated
+
+    def _report_if_owed(self, record: TaskRecord) -> None:
+        if record.notify_due_at is not None:
+            self._reporter.report_owed(record.key)
+
+    def _forget(self, key: str) -> None:
+        self._last_events_call.pop(key, None)
+        self._cancel_sent.discard(key)
+
+
+def _name(status: TaskStatus | None) -> str:
+    return status.name if status is not None else "NONE"

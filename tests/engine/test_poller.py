@@ -1,0 +1,479 @@
+"""The poller against the real fake gateway (HTTP on 127.0.0.1) and a real SQLite store."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+import time
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from bot.engine.engine import EngineConfig, TaskEngine
+from bot.engine.errors import RateLimitedError
+from bot.engine.models import LocalOutcome, TaskStatus, TaskType
+from bot.engine.notifier import UpdateKind
+from bot.engine.rate_limit import RequestRateLimiter
+from bot.engine.scheduling import SchedulePolicy
+from bot.engine.sqlite_store import SqliteTaskStore
+from tests.engine.engine_support import (
+    FAST,
+    ConcurrencyCountingTransport,
+    RecordingNotifier,
+    make_client,
+    new_task,
+    running_engine,
+    submit_and_confirm,
+    wait_for_row,
+)
+from tests.fakes.gateway import FakeGateway, Script
+
+pytestmark = pytest.mark.timeout(30)
+
+
+@pytest.fixture
+async def store(tmp_path) -> AsyncIterator[SqliteTaskStore]:
+    async with SqliteTaskStore(tmp_path / "tasks.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def client(fake_gateway: FakeGateway):
+    async with make_client(fake_gateway) as opened:
+        yield opened
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()
+
+
+# ------------------------------------------------------------------------------------- lifecycles
+
+
+async def test_success_lifecycle_reports_every_status_once_with_progress_and_assets(
+    fake_gateway, client, store, notifier
+):
+    fake_gateway.script_when("fox", Script.success(after=1.0, progress=["upscaling 50%"]))
+    async with running_engine(client, store, notifier=notifier) as engine:
+        await submit_and_confirm(engine, new_task("k-ok", prompt="a fox"))
+        final = await notifier.wait_final("k-ok")
+        await asyncio.sleep(0.2)  # anything reported twice would show up now
+
+    assert notifier.states("k-ok") == [
+        TaskStatus.CREATED,
+        TaskStatus.SUBMITTED,
+        TaskStatus.PROCESSING,
+        TaskStatus.SUCCEEDED,
+    ]
+    progress = [u.record.progress for u in notifier.for_key("k-ok") if u.kind is UpdateKind.PROGRESS]
+    assert progress == ["upscaling 50%"]
+    assert final.status is TaskStatus.SUCCEEDED
+    assert final.result is not None
+    assert final.result.image_url == f"https://cdn.fake.test/{final.task_id}.png"
+    assert final.result.seed == 12345
+    assert final.completed_at is not None
+    row = await store.get("k-ok")
+    assert row is not None
+    assert row.notify_due_at is None
+    assert row.next_poll_at is None
+    assert notifier.overlapping_calls == 0
+    assert len(fake_gateway.requests_of("create")) == 1
+    # Polling stopped once the task finished: no GET after the one that saw SUCCEEDED.
+    completed = fake_gateway.completion_time(final.task_id)
+    assert completed is not None
+    late_gets = [r for r in fake_gateway.requests_of("get") if r.received_at > completed + 0.05]
+    assert len(late_gets) <= 1
+
+
+async def test_failure_is_reported_with_gateway_code_and_message(fake_gateway, client, store, notifier):
+    fake_gateway.script_when(
+        "broken", Script.failure(after=0.3, code="nsfw_blocked", message="prompt blocked")
+    )
+    async with running_engine(client, store, notifier=notifier) as engine:
+        await submit_and_confirm(engine, new_task("k-fail", prompt="broken"))
+        final = await notifier.wait_final("k-fail")
+    assert final.status is TaskStatus.FAILED
+    assert (final.error_code, final.error_message) == ("nsfw_blocked", "prompt blocked")
+    assert notifier.states("k-fail")[-1] is TaskStatus.FAILED
+    assert len(notifier.finals("k-fail")) == 1
+
+
+@pytest.mark.parametrize(
+    ("script", "status", "code"),
+    [
+        (Script.expires(after=0.3), TaskStatus.EXPIRED, "task_expired"),
+        (Script.refunded(after=0.3), TaskStatus.REFUNDED, "refunded"),
+        (Script.cancelled_by_gateway(after=0.3), TaskStatus.CANCELLED, "cancelled"),
+    ],
+)
+async def test_other_terminal_statuses_are_reported_once(
+    fake_gateway, client, store, notifier, script, status, code
+):
+    fake_gateway.script_when("end", script)
+    async with running_engine(client, store, notifier=notifier) as engine:
+        await submit_and_confirm(engine, new_task("k-end", prompt="the end"))
+        final = await notifier.wait_final("k-end")
+        await asyncio.sleep(0.15)
+    assert final.status is status
+    assert final.error_code == code
+    assert len(notifier.finals("k-end")) == 1
+
+
+async def test_task_older_than_max_age_is_timed_out_and_cancelled_at_the_gateway(
+    fake_gateway, client, store, notifier
+):
+    fake_gateway.script_when("forever", Script.never_finishes())
+    config = EngineConfig(**{**_fields(FAST), "task_max_age": 0.5})
+    async with running_engine(client, store, notifier=notifier, config=config) as engine:
+        await submit_and_confirm(engine, new_task("k-slow", prompt="forever"))
+        final = await notifier.wait_final("k-slow")
+        await asyncio.sleep(0.15)
+    assert final.local_outcome is LocalOutcome.TIMED_OUT
+    assert final.error_code == "timed_out"
+    assert final.error_message is not None
+    assert final.error_message.startswith("Gave up after")
+    cancels = fake_gateway.requests_of("cancel")
+    assert len(cancels) == 1
+    assert cancels[0].path == f"/v1/tasks/{final.task_id}/cancel"
+    assert fake_gateway.tasks[final.task_id].status() is TaskStatus.CANCELLED  # the hold is released
+    assert len(notifier.finals("k-slow")) == 1
+    row = await store.get("k-slow")
+    assert row is not None
+    assert row.next_poll_at is None
+
+
+# ------------------------------------------------------------------------------- rejected creates
+
+
+@pytest.mark.parametrize(
+    ("task_kwargs", "gateway_kwargs", "use_bad_key", "code"),
+    [
+        ({"model": "no-such-model"}, {}, False, "model_not_found"),
+        (
+            {"task_type": TaskType.VIDEO, "model": "kling-video"},
+            {"enabled_types": {"async_image"}},
+            False,
+            "task_type_not_enabled",
+        ),
+        ({}, {}, True, "invalid_api_key"),
+    ],
+    ids=["unknown-model", "type-not-enabled", "bad-api-key"],
+)
+async def test_rejected_create_is_reported_once_and_not_retried(
+    store, notifier, task_kwargs, gateway_kwargs, use_bad_key, code
+):
+    async with (
+        FakeGateway(api_key="right-key", models={"flux-1-dev", "kling-video"}, **gateway_kwargs) as gateway,
+        make_client(gateway, "wrong-key" if use_bad_key else "right-key") as client,
+    ):
+        async with running_engine(client, store, notifier=notifier) as engine:
+            await submit_and_confirm(engine, new_task("k-rej", **task_kwargs))
+            final = await notifier.wait_final("k-rej")
+            await asyncio.sleep(0.2)
+        assert final.local_outcome is LocalOutcome.REJECTED
+        assert final.error_code == code
+        assert final.error_message  # the client's user-safe text
+        assert "right-key" not in (final.error_message or "")
+        assert notifier.states("k-rej") == [LocalOutcome.REJECTED]
+        assert len(gateway.requests_of("create")) == 1  # permanent: never re-sent
+
+
+# ------------------------------------------------------------------------------- transient faults
+
+
+async def test_transient_faults_are_survived_and_the_task_completes(fake_gateway, store, notifier):
+    fake_gateway.script_when("storm", Script.success(after=0.8))
+    fake_gateway.fail_next(2, 503, kind="create")
+    fake_gateway.fail_next(2, 502, kind="get")
+    fake_gateway.rate_limit_next(1, retry_after=0.3, kind="get")
+    fake_gateway.slow_next(1, 0.3, kind="get")
+    fake_gateway.malformed_next(1, kind="get")
+    # One attempt per call: every fault reaches the engine, which must retry on its own schedule.
+    async with (
+        make_client(fake_gateway, max_attempts=1) as client,
+        running_engine(client, store, notifier=notifier) as engine,
+    ):
+        await submit_and_confirm(engine, new_task("k-storm", prompt="storm"))
+        final = await notifier.wait_final("k-storm", within=10)
+    assert final.status is TaskStatus.SUCCEEDED
+    assert fake_gateway.faults.pending() == 0
+    assert len(fake_gateway.tasks) == 1  # the re-sent creates did not make a second task
+    assert len(notifier.finals("k-storm")) == 1
+    assert notifier.states("k-storm")[0] is TaskStatus.CREATED
+    gets = fake_gateway.requests_of("get")
+    limited = next(i for i, r in enumerate(gets) if r.status == 429)
+    assert gets[limited + 1].received_at - gets[limited].received_at >= 0.29  # Retry-After honoured
+
+
+async def test_create_that_reached_the_gateway_but_lost_its_answer_is_resent_with_the_same_key(
+    fake_gateway, store, notifier
+):
+    fake_gateway.malformed_next(1, kind="create")  # processed, then an unreadable answer
+    async with (
+        make_client(fake_gateway, max_attempts=1) as client,
+        running_engine(client, store, notifier=notifier) as engine,
+    ):
+        await submit_and_confirm(engine, new_task("k-lost"))
+        final = await notifier.wait_final("k-lost")
+    creates = fake_gateway.requests_of("create")
+    assert len(creates) == 2
+    assert {r.json_body["idempotency_key"] for r in creates} == {"k-lost"}
+    assert len(fake_gateway.tasks) == 1
+    assert final.task_id == fake_gateway.tasks_by_key["k-lost"].task_id
+
+
+async def test_create_failing_past_the_give_up_time_ends_unreachable(fake_gateway, store, notifier):
+    fake_gateway.fail_next(1000, 503, kind="create")
+    config = EngineConfig(**{**_fields(FAST), "create_give_up_after": 0.4})
+    async with (
+        make_client(fake_gateway, max_attempts=1) as client,
+        running_engine(client, store, notifier=notifier, config=config) as engine,
+    ):
+        await submit_and_confirm(engine, new_task("k-down"))
+        final = await notifier.wait_final("k-down")
+    assert final.local_outcome is LocalOutcome.UNREACHABLE
+    assert final.task_id is None
+    assert notifier.states("k-down") == [LocalOutcome.UNREACHABLE]
+    assert len(fake_gateway.requests_of("create")) >= 2
+
+
+# ------------------------------------------------------------------------------------- reporting
+
+
+async def test_notifier_failing_twice_is_retried_without_duplicates(fake_gateway, client, store, notifier):
+    fake_gateway.script_when("quick", Script.success(after=0.2))
+    notifier.failures_left["k-retry"] = 2
+    async with running_engine(client, store, notifier=notifier) as engine:
+        await submit_and_confirm(engine, new_task("k-retry", prompt="quick"))
+        await notifier.wait_final("k-retry")
+        await asyncio.sleep(0.3)
+    assert notifier.failed_calls == 2
+    states = notifier.states("k-retry")
+    assert states[-1] is TaskStatus.SUCCEEDED
+    assert len(states) == len(set(states))  # nothing reported twice
+    assert len(notifier.finals("k-retry")) == 1
+    assert notifier.overlapping_calls == 0
+    row = await store.get("k-retry")
+    assert row is not None
+    assert row.notify_due_at is None
+
+
+async def test_owed_reports_wait_for_a_notifier_set_later(fake_gateway, client, store):
+    fake_gateway.script_when("later", Script.success(after=0.2))
+    async with running_engine(client, store, notifier=None) as engine:
+        await submit_and_confirm(engine, new_task("k-later", prompt="later"))
+        await wait_for_row(store, "k-later", lambda r: r.is_finished)
+        late = RecordingNotifier()
+        engine.set_notifier(late)
+        final = await late.wait_final("k-later")
+    assert final.status is TaskStatus.SUCCEEDED
+    assert [u.kind for u in late.for_key("k-later")] == [UpdateKind.STATUS]  # only the latest state
+
+
+class FlakyStore(SqliteTaskStore):
+    """A real store whose chosen methods raise a few times (a disk hiccup, a bug)."""
+
+    def __init__(self, path, failures: dict[str, int]) -> None:
+        super().__init__(path)
+        self.failures = failures
+
+    def _maybe_fail(self, name: str) -> None:
+        if self.failures.get(name, 0) > 0:
+            self.failures[name] -= 1
+            raise OSError(f"injected store failure in {name}")
+
+    async def due_for_poll(self, **kwargs):
+        self._maybe_fail("due_for_poll")
+        return await super().due_for_poll(**kwargs)
+
+    async def record_poll(self, key, **kwargs):
+        self._maybe_fail("record_poll")
+        return await super().record_poll(key, **kwargs)
+
+    async def mark_notified(self, key, **kwargs):
+        self._maybe_fail("mark_notified")
+        return await super().mark_notified(key, **kwargs)
+
+
+async def test_loop_survives_store_and_notifier_exceptions(fake_gateway, client, tmp_path, notifier, caplog):
+    fake_gateway.script_when("tough", Script.success(after=0.4))
+    failures = {"due_for_poll": 2, "record_poll": 2, "mark_notified": 1}
+    notifier.failures_left["k-tough"] = 1
+    async with (
+        FlakyStore(tmp_path / "flaky.sqlite3", failures) as store,
+        running_engine(client, store, notifier=notifier) as engine,
+    ):
+        await submit_and_confirm(engine, new_task("k-tough", prompt="tough"))
+        final = await notifier.wait_final("k-tough", within=10)
+        assert engine.running
+    assert final.status is TaskStatus.SUCCEEDED
+    assert failures == {"due_for_poll": 0, "record_poll": 0, "mark_notified": 0}
+    assert "injected store failure" in caplog.text
+    # mark_notified failing once means one report was delivered but not acknowledged: it may repeat
+    # (documented at-least-once window); everything else is reported once.
+    assert len(notifier.finals("k-tough")) <= 2
+
+
+# --------------------------------------------------------------------------------- load and limits
+
+
+async def test_in_flight_gateway_calls_are_bounded(fake_gateway, store, notifier):
+    fake_gateway.default_script = Script.success(after=0.3)
+    fake_gateway.slow_next(40, 0.05, kind="get")
+    transport = ConcurrencyCountingTransport()
+    config = EngineConfig(**{**_fields(FAST), "max_in_flight": 4})
+    async with (
+        make_client(fake_gateway, transport=transport) as client,
+        running_engine(client, store, notifier=notifier, config=config) as engine,
+    ):
+        keys = [f"k-many-{i}" for i in range(30)]
+        for key in keys:
+            await submit_and_confirm(engine, new_task(key))
+        await notifier.wait_for(lambda: all(notifier.finals(k) for k in keys), within=20)
+    assert transport.max_open == 4  # saturated, and never above the bound
+    assert all(len(notifier.finals(k)) == 1 for k in keys)
+
+
+async def test_requests_per_second_stay_under_the_client_ceiling(fake_gateway, store, notifier):
+    fake_gateway.default_script = Script.success(after=0.8)
+    async with (
+        make_client(fake_gateway, rate_limiter=RequestRateLimiter(10)) as client,
+        running_engine(client, store, notifier=notifier) as engine,
+    ):
+        keys = [f"k-rps-{i}" for i in range(12)]
+        for key in keys:
+            await submit_and_confirm(engine, new_task(key))
+        await notifier.wait_for(lambda: all(notifier.finals(k) for k in keys), within=20)
+    arrivals = [r.received_at for r in fake_gateway.requests]
+    assert max(arrivals) - min(arrivals) > 2.0  # long enough to span several 1-second windows
+    assert fake_gateway.stats()["max_requests_in_any_1s_window"] <= 10
+
+
+async def test_first_polls_of_a_burst_are_spread_out(fake_gateway, client, store, notifier):
+    fake_gateway.default_script = Script.success(after=5.0)
+    config = EngineConfig(**{**_fields(FAST), "poll_interval": 0.4, "max_in_flight": 32})
+    async with running_engine(client, store, notifier=notifier, config=config) as engine:
+        for i in range(20):
+            await submit_and_confirm(engine, new_task(f"k-burst-{i}"))
+        rows = [await wait_for_row(store, f"k-burst-{i}", lambda r: r.is_created) for i in range(20)]
+    delays = [(r.next_poll_at - r.updated_at).total_seconds() for r in rows if r.next_poll_at]
+    assert all(0.19 <= d <= 0.41 for d in delays)
+    assert max(delays) - min(delays) > 0.05  # not one synchronised wave
+
+
+# ----------------------------------------------------------------------------------- stop / restart
+
+
+async def test_stop_waits_for_in_flight_calls_and_keeps_their_result(fake_gateway, client, store, notifier):
+    fake_gateway.script_when("held", Script.never_finishes())
+    engine = TaskEngine(client, store, config=FAST, notifier=notifier)
+    await engine.start()
+    await submit_and_confirm(engine, new_task("k-held", prompt="held"))
+    await wait_for_row(store, "k-held", lambda r: r.status is TaskStatus.PROCESSING)
+    hold = fake_gateway.hold("get")
+    await hold.wait_held()
+    held_since = datetime.now(UTC)
+    stopping = asyncio.create_task(engine.stop())
+    await asyncio.sleep(0.2)
+    assert not stopping.done()  # stop waits for the held GET
+    hold.release()
+    await asyncio.wait_for(stopping, 3)
+    assert not engine.running
+    row = await store.get("k-held")
+    assert row is not None
+    assert row.updated_at >= held_since  # the held call's answer was stored
+    gets_at_stop = len(fake_gateway.requests_of("get"))
+    await asyncio.sleep(0.2)
+    assert len(fake_gateway.requests_of("get")) == gets_at_stop  # nothing polls after stop()
+    await engine.stop()  # idempotent
+
+
+async def test_stop_cancels_calls_that_outlive_the_grace_and_leaves_rows_intact(
+    fake_gateway, client, store, notifier
+):
+    config = EngineConfig(**{**_fields(FAST), "stop_timeout": 0.3})
+    engine = TaskEngine(client, store, config=config, notifier=notifier)
+    await engine.start()
+    fake_gateway.hold("create")
+    await submit_and_confirm(engine, new_task("k-stuck"))
+    await fake_gateway.wait_for_request("create")
+    started = time.monotonic()
+    await engine.stop()
+    assert time.monotonic() - started < 1.5
+    row = await store.get("k-stuck")
+    assert row is not None
+    assert row.task_id is None  # nothing half-written; the create is re-sent after a restart
+    assert row.confirmed
+    assert not row.is_finished
+
+
+async def test_restart_resumes_unfinished_rows_and_reports_each_change_once(
+    fake_gateway, client, tmp_path, notifier
+):
+    fake_gateway.script_when("resume", Script.success(after=1.0))
+    path = tmp_path / "restart.sqlite3"
+    async with SqliteTaskStore(path) as store, running_engine(client, store, notifier=notifier) as engine:
+        await submit_and_confirm(engine, new_task("k-resume", prompt="resume"))
+        await notifier.wait_for(lambda: TaskStatus.CREATED in notifier.states("k-resume"))
+    assert not notifier.finals("k-resume")
+    second = RecordingNotifier()
+    async with SqliteTaskStore(path) as store, running_engine(client, store, notifier=second):
+        final = await second.wait_final("k-resume")
+    assert final.status is TaskStatus.SUCCEEDED
+    all_states = notifier.states("k-resume") + second.states("k-resume")
+    assert all_states.count(TaskStatus.CREATED) == 1
+    assert all_states.count(TaskStatus.SUCCEEDED) == 1
+    assert len(fake_gateway.tasks) == 1
+
+
+# ------------------------------------------------------------------------------ scheduling policy
+
+
+def _fields(config: EngineConfig) -> dict[str, object]:
+    return {name: getattr(config, name) for name in EngineConfig.__dataclass_fields__}
+
+
+def test_backoff_grows_exponentially_with_jitter_and_is_capped():
+    policy = SchedulePolicy(EngineConfig(poll_interval=1.0, max_backoff=10.0), rng=random.Random(7))
+    for attempts, ceiling in [(1, 1.0), (2, 2.0), (3, 4.0), (4, 8.0), (5, 10.0), (50, 10.0), (10**6, 10.0)]:
+        delays = [policy.backoff_delay(attempts) for _ in range(50)]
+        assert all(ceiling / 2 <= d <= ceiling for d in delays)
+        assert len(set(delays)) > 1
+
+
+def test_backoff_honours_retry_after():
+    policy = SchedulePolicy(EngineConfig(poll_interval=1.0, max_backoff=10.0))
+    assert 30.0 <= policy.backoff_delay(1, RateLimitedError("slow down", retry_after=30.0)) <= 33.0
+    assert policy.backoff_delay(1, RateLimitedError("slow down", retry_after=None)) <= 1.0
+
+
+def test_learned_minimum_duration_delays_only_the_early_polls():
+    policy = SchedulePolicy(EngineConfig(poll_interval=3.0))
+    now = datetime(2026, 1, 1, tzinfo=UTC)
+    kind = (TaskType.VIDEO, "kling-video")
+    for seconds in [100.0, 120.0, 90.0, 150.0]:
+        policy.learn_duration(*kind, seconds)
+    assert policy.minimum_duration(*kind) == 0.0  # too few samples to trust
+    assert policy.first_poll_at(now, *kind) <= now + timedelta(seconds=3)
+    policy.learn_duration(*kind, 110.0)
+    assert policy.minimum_duration(*kind) == pytest.approx(90.0 * 0.75)
+    assert policy.minimum_duration(TaskType.VIDEO, "other-model") == 0.0
+    assert policy.first_poll_at(now, *kind) == now + timedelta(seconds=67.5)
+    # Past the learned minimum, polls come every interval again.
+    later = now + timedelta(seconds=70)
+    assert policy.next_poll_at(later, created_at=now, task_type=kind[0], model=kind[1]) == later + timedelta(
+        seconds=3
+    )
+    early = now + timedelta(seconds=10)
+    assert policy.next_poll_at(early, created_at=now, task_type=kind[0], model=kind[1]) == now + timedelta(
+        seconds=67.5
+    )
+
+
+def test_config_rejects_nonsense():
+    with pytest.raises(ValueError, match="poll_interval"):
+        EngineConfig(poll_interval=0)
+    with pytest.raises(ValueError, match="max_in_flight"):
+        EngineConfig(max_in_flight=0)

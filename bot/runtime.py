@@ -33,7 +33,9 @@ HEARTBEAT_MAX_AGE = 90.0
 def configure_logging(settings: Settings) -> None:
     """discord.py's own handler and format, plus a filter that keeps both secrets out of every line."""
     setup_logging(level=logging.getLevelNamesMapping()[settings.log_level], root=True)
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # one line per poll would drown the log
+    # One line per poll or query would drown the log; their warnings still show.
+    for chatty in ("httpx", "httpcore", "aiosqlite"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
     install_redaction([settings.discord_token.get_secret_value(), settings.tt_api_key.get_secret_value()])
 
 

@@ -81,7 +81,8 @@ def active_limit_message(limit: int, active: Sequence[TaskRecord]) -> str:
     count = len(active)
     header = (
         f"You already have {count} {'task' if count == 1 else 'tasks'} running, and the limit is {limit} "
-        "at a time. Wait for one to finish, or stop one with `/cancel`."
+        "at a time. Wait for one to finish, or stop one with `/cancel` (its `task` option takes the id "
+        "listed here)."
     )
     lines = [header]
     for record in active[:LISTED_TASKS_LIMIT]:

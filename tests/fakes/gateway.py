@@ -245,7 +245,8 @@ class FakeGateway:
             received_at=time.monotonic(),
         )
         self.requests.append(record)
-        self._arrivals.append(record.received_at)
+        if self.max_rps is not None:
+            self._arrivals.append(record.received_at)
         request[_JSON_BODY] = body
         async with self._request_seen:
             self._request_seen.notify_all()

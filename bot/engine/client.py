@@ -9,6 +9,7 @@ never put in an exception text and never shown by `repr`.
 from __future__ import annotations
 
 import email.utils
+import json
 import logging
 import random
 import time
@@ -48,6 +49,7 @@ log = logging.getLogger(__name__)
 
 USER_AGENT = "mindproxy-discord-bot/0.1 (+httpx)"
 RETRYABLE_STATUS_CODES = frozenset({429, 500, 502, 503, 504})
+_JSON_CONTENT = {"Content-Type": "application/json"}
 _jitter = random.SystemRandom()
 
 
@@ -226,13 +228,14 @@ class TaskApiClient:
             before_sleep=self._log_retry,
             reraise=True,
         )
+        # Serialised once, before the first attempt: every retry sends these exact bytes, so a create
+        # is only ever retried with the same idempotency_key and the gateway cannot make a second task.
+        payload = None if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
         try:
             async for attempt in retrying:
                 with attempt:
-                    # The same `json_body` object is resent on every attempt: a create is only ever
-                    # retried with the same idempotency_key, so the gateway cannot make a second task.
                     response = await self._attempt(
-                        method, path, json_body, params, attempt.retry_state.attempt_number
+                        method, path, payload, params, attempt.retry_state.attempt_number
                     )
         except _RetryableError as failure:
             if failure.response is not None:
@@ -248,7 +251,7 @@ class TaskApiClient:
         self,
         method: str,
         path: str,
-        json_body: dict[str, Any] | None,
+        payload: bytes | None,
         params: dict[str, str] | None,
         attempt_number: int,
     ) -> httpx.Response:
@@ -258,7 +261,12 @@ class TaskApiClient:
         started = time.monotonic()
         try:
             response = await self._http.request(
-                method, path, json=json_body, params=params, timeout=self._timeout
+                method,
+                path,
+                content=payload,
+                params=params,
+                headers=_JSON_CONTENT if payload is not None else None,
+                timeout=self._timeout,
             )
         except httpx.TimeoutException as exc:
             log.debug("%s %s -> timeout (%s) attempt %d", method, path, type(exc).__name__, attempt_number)

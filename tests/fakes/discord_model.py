@@ -155,6 +155,7 @@ class MessageState:
     pinged_users: set[int]
     pinged_roles: set[int]
     pinged_everyone: bool
+    at: str = field(default_factory=iso_now)  # wall-clock ISO time, as Discord reports it
 
 
 @dataclass
@@ -256,8 +257,8 @@ class FakeMessage:
             "mention_everyone": state.pinged_everyone,
             "pinned": False,
             "tts": False,
-            "timestamp": iso_now(),
-            "edited_timestamp": iso_now() if self.edits else None,
+            "timestamp": self.states[0].at,
+            "edited_timestamp": state.at if self.edits else None,
         }
         if guild_id is not None:
             body["guild_id"] = str(guild_id)

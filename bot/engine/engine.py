@@ -12,14 +12,15 @@ import logging
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from bot.engine.lifecycle import CancelOutcome, CancelResult, GatewayClient, TaskLifecycle
+from bot.engine.lifecycle import TaskLifecycle
 from bot.engine.notifier import TaskNotifier
 from bot.engine.poller import Poller
 from bot.engine.reporting import Reporter
 from bot.engine.scheduling import EngineConfig, SchedulePolicy, utc_now
 from bot.engine.store import NewTask, TaskRecord, TaskStore
+from bot.engine.task_terms import CancelOutcome, CancelResult, GatewayClient
 
-__all__ = ["CancelOutcome", "CancelResult", "EngineConfig", "TaskEngine", "utc_now"]
+__all__ = ["CancelOutcome", "CancelResult", "EngineConfig", "GatewayClient", "TaskEngine", "utc_now"]
 
 logger = logging.getLogger(__name__)
 

@@ -12,16 +12,22 @@ import logging
 import time
 import weakref
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
 from datetime import datetime
-from enum import Enum
-from typing import Any, Protocol, TypeVar
+from typing import TypeVar
 
 from bot.engine.errors import RequestRejectedError, TaskApiError
-from bot.engine.models import CreatedTask, GatewayTask, LocalOutcome, TaskEvent, TaskStatus, TaskType
+from bot.engine.models import GatewayTask, LocalOutcome, TaskStatus
 from bot.engine.reporting import Reporter
 from bot.engine.scheduling import EngineConfig, SchedulePolicy
 from bot.engine.store import TaskRecord, TaskStore
+from bot.engine.task_terms import (
+    CancelOutcome,
+    CancelResult,
+    GatewayClient,
+    describe_age,
+    ended_by_cancel,
+    informative_progress,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -30,71 +36,7 @@ T = TypeVar("T")
 EVENTS_PAGE = 50
 CANCEL_REASON_REQUESTER = "cancelled by the requester"
 CANCEL_REASON_TIMEOUT = "timed out waiting for a result"
-
-
-class GatewayClient(Protocol):
-    """The part of `TaskApiClient` the engine uses (the real client satisfies it as is)."""
-
-    async def create_task(
-        self,
-        *,
-        task_type: TaskType,
-        model: str,
-        prompt: str,
-        idempotency_key: str,
-        input_assets: dict[str, Any] | None = None,
-        metadata: dict[str, Any] | None = None,
-    ) -> CreatedTask: ...
-
-    async def get_task(self, task_id: str) -> GatewayTask: ...
-
-    async def list_events(self, task_id: str, *, limit: int = 50, offset: int = 0) -> list[TaskEvent]: ...
-
-    async def cancel_task(self, task_id: str, *, reason: str) -> None: ...
-
-
-class CancelOutcome(Enum):
-    CANCELLED = "cancelled"
-    ALREADY_FINISHED = "already_finished"
-    NOT_FOUND = "not_found"
-    FAILED = "failed"
-
-
-@dataclass(frozen=True, slots=True)
-class CancelResult:
-    outcome: CancelOutcome
-    record: TaskRecord | None
-    error: TaskApiError | None = None
-
-
-def ended_by_cancel(record: TaskRecord) -> bool:
-    return (
-        record.status is TaskStatus.CANCELLED or record.local_outcome is LocalOutcome.CANCELLED_BEFORE_START
-    )
-
-
-# Event messages that only restate a lifecycle step: showing them as progress would add nothing.
-_LIFECYCLE_WORDS = frozenset(
-    [status.name.lower() for status in TaskStatus] + ["queued", "pending", "started", "running"]
-)
-
-
-def informative_progress(event: TaskEvent) -> str | None:
-    """The event's message if it is worth showing as progress: from the processing phase (or without
-    a status), not empty and not just a lifecycle word again ("task processing")."""
-    if event.message is None or event.status not in (None, TaskStatus.PROCESSING):
-        return None
-    text = " ".join(event.message.split())
-    words = text.lower().rstrip(".!").split()
-    if not words or (words[-1] in _LIFECYCLE_WORDS and len(words) <= 2):
-        return None
-    return text[:500]
-
-
-def describe_age(seconds: float) -> str:
-    if seconds >= 120:
-        return f"{round(seconds / 60)} minutes"
-    return f"{round(seconds)} seconds"
+PERSISTENT_FAILURES = 3  # consecutive failures of one row after which they are logged as warnings
 
 
 class TaskLifecycle:
@@ -209,7 +151,7 @@ class TaskLifecycle:
             await self._end(record, LocalOutcome.UNREACHABLE, "unreachable", error.user_message)
             return
         retry_at = self._policy.backoff_until(now, record.attempts + 1, error)
-        logger.warning("task %s create failed (attempt %d), retrying: %r", key, record.attempts + 1, error)
+        self._log_failure("create", record, error)
         await self._store.record_failure(key, now=now, next_poll_at=retry_at)
 
     async def _poll_scheduled(self, record: TaskRecord) -> None:
@@ -230,7 +172,7 @@ class TaskLifecycle:
                 await self._time_out(record)
                 return
             now = self._clock()
-            logger.debug("task %s poll failed (attempt %d): %r", key, record.attempts + 1, error)
+            self._log_failure("poll", record, error)
             await self._store.record_failure(
                 key, now=now, next_poll_at=self._policy.backoff_until(now, record.attempts + 1, error)
             )
@@ -307,12 +249,16 @@ class TaskLifecycle:
             logger.info("task %s finished: %s task_id=%s", key, task.status.name, task.task_id)
             self._forget(key)
             if task.status is TaskStatus.SUCCEEDED:
-                started = task.created_at or record.created_at
-                finished = task.completed_at or now
-                self._policy.learn_duration(
-                    record.task_type, record.model, (finished - started).total_seconds()
-                )
+                self._learn_duration(record, task, now)
         return updated
+
+    def _learn_duration(self, record: TaskRecord, task: GatewayTask, now: datetime) -> None:
+        # Both ends from the same clock: the gateway's own timestamps when it sent both, else ours.
+        if task.created_at is not None and task.completed_at is not None:
+            seconds = (task.completed_at - task.created_at).total_seconds()
+        else:
+            seconds = (now - record.created_at).total_seconds()
+        self._policy.learn_duration(record.task_type, record.model, seconds)
 
     def _events_due(self, key: str) -> bool:
         last = self._last_events_call.get(key)
@@ -426,6 +372,14 @@ class TaskLifecycle:
         self._forget(record.key)
         self._report_if_owed(updated)
         return updated
+
+    @staticmethod
+    def _log_failure(call: str, record: TaskRecord, error: TaskApiError) -> None:
+        """Single transient failures are routine (DEBUG); permanent or repeated ones need a look."""
+        attempt = record.attempts + 1
+        persistent = not error.transient or attempt == PERSISTENT_FAILURES or attempt % 50 == 0
+        level = logging.WARNING if persistent else logging.DEBUG
+        logger.log(level, "task %s %s failed (attempt %d), retrying: %r", record.key, call, attempt, error)
 
     def _report_if_owed(self, record: TaskRecord) -> None:
         if record.notify_due_at is not None:

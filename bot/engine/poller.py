@@ -66,6 +66,7 @@ class Poller:
         if self.running:
             return
         self._stopping = False
+        self._reporter.resume()
         self._loop_task = asyncio.create_task(self._run(), name="task-engine-poller")
 
     async def stop(self) -> None:

@@ -59,6 +59,10 @@ class Reporter:
     def set_notifier(self, notifier: TaskNotifier) -> None:
         self._notifier = notifier
 
+    def resume(self) -> None:
+        """Accept reports again (the engine is started after a stop)."""
+        self._accepting = True
+
     @property
     def active_keys(self) -> set[str]:
         return self._active

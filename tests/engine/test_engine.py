@@ -131,8 +131,8 @@ async def test_queries_and_message_updates(engine, store):
     assert await engine.get("k-missing") is None
 
 
-async def test_start_and_stop_are_idempotent(client, store):
-    engine = TaskEngine(client, store, config=FAST)
+async def test_start_and_stop_are_idempotent_and_the_engine_can_start_again(client, store, notifier):
+    engine = TaskEngine(client, store, config=FAST, notifier=notifier)
     assert not engine.running
     await engine.stop()
     await engine.start()
@@ -141,6 +141,13 @@ async def test_start_and_stop_are_idempotent(client, store):
     await engine.stop()
     await engine.stop()
     assert not engine.running
+    await engine.start()
+    try:
+        await submit_and_confirm(engine, new_task("k-again"))
+        final = await notifier.wait_final("k-again")
+    finally:
+        await engine.stop()
+    assert final.status is TaskStatus.SUCCEEDED
 
 
 # -------------------------------------------------------------------------------------------- cancel

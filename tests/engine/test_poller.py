@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 from collections.abc import AsyncIterator
@@ -183,7 +184,8 @@ async def test_rejected_create_is_reported_once_and_not_retried(
 # ------------------------------------------------------------------------------- transient faults
 
 
-async def test_transient_faults_are_survived_and_the_task_completes(fake_gateway, store, notifier):
+async def test_transient_faults_are_survived_and_the_task_completes(fake_gateway, store, notifier, caplog):
+    caplog.set_level(logging.DEBUG)
     fake_gateway.script_when("storm", Script.success(after=0.8))
     fake_gateway.fail_next(2, 503, kind="create")
     fake_gateway.fail_next(2, 502, kind="get")
@@ -205,6 +207,9 @@ async def test_transient_faults_are_survived_and_the_task_completes(fake_gateway
     gets = fake_gateway.requests_of("get")
     limited = next(i for i, r in enumerate(gets) if r.status == 429)
     assert gets[limited + 1].received_at - gets[limited].received_at >= 0.29  # Retry-After honoured
+    assert f"task k-storm created task_id={final.task_id}" in caplog.text
+    assert "task k-storm finished: SUCCEEDED" in caplog.text
+    assert fake_gateway.api_key not in caplog.text
 
 
 async def test_create_that_reached_the_gateway_but_lost_its_answer_is_resent_with_the_same_key(

@@ -156,15 +156,12 @@ class TaskLifecycle:
 
     async def _poll_scheduled(self, record: TaskRecord) -> None:
         key = record.key
-        if (
-            record.cancel_requested
-            and key not in self._cancel_sent
-            and not await self._cancel_scheduled(record)
-        ):
-            return
         age = (self._clock() - record.created_at).total_seconds()
-        assert record.task_id is not None  # noqa: S101 - advance() only polls created rows
-        task_id = record.task_id
+        if record.cancel_requested and key not in self._cancel_sent:
+            sent = await self._cancel_scheduled(record)
+            if not sent and age <= self._config.task_max_age:
+                return  # retried after a backoff; past the max age the time-out below takes over
+        task_id = created_task_id(record)
         try:
             task = await self._gateway(lambda: self._client.get_task(task_id))
         except TaskApiError as error:
@@ -184,8 +181,7 @@ class TaskLifecycle:
 
     async def _cancel_scheduled(self, record: TaskRecord) -> bool:
         """Send a flagged cancel from the poller (e.g. after a restart); False when the row was delayed."""
-        assert record.task_id is not None  # noqa: S101
-        task_id = record.task_id
+        task_id = created_task_id(record)
         try:
             await self._gateway(lambda: self._client.cancel_task(task_id, reason=CANCEL_REASON_REQUESTER))
         except RequestRejectedError as error:
@@ -203,8 +199,7 @@ class TaskLifecycle:
         return True
 
     async def _time_out(self, record: TaskRecord) -> None:
-        assert record.task_id is not None  # noqa: S101
-        task_id = record.task_id
+        task_id = created_task_id(record)
         age = describe_age(self._config.task_max_age)
         try:  # best effort: releases the gateway's hold on the funds
             await self._gateway(lambda: self._client.cancel_task(task_id, reason=CANCEL_REASON_TIMEOUT))
@@ -265,8 +260,7 @@ class TaskLifecycle:
         return last is None or time.monotonic() - last >= self._config.progress_interval
 
     async def _read_progress(self, record: TaskRecord) -> tuple[str | None, int]:
-        assert record.task_id is not None  # noqa: S101
-        task_id = record.task_id
+        task_id = created_task_id(record)
         self._last_events_call[record.key] = time.monotonic()
         try:
             events = await self._gateway(
@@ -308,8 +302,7 @@ class TaskLifecycle:
             return await self._cancel_created(record, reason)
 
     async def _cancel_created(self, record: TaskRecord, reason: str) -> CancelResult:
-        assert record.task_id is not None  # noqa: S101
-        task_id = record.task_id
+        task_id = created_task_id(record)
         try:
             await self._gateway(lambda: self._client.cancel_task(task_id, reason=reason))
         except RequestRejectedError as refused:  # typically 409: it finished meanwhile
@@ -338,8 +331,7 @@ class TaskLifecycle:
         return CancelResult(CancelOutcome.CANCELLED, polled)
 
     async def _poll_now(self, record: TaskRecord) -> TaskRecord:
-        assert record.task_id is not None  # noqa: S101
-        task_id = record.task_id
+        task_id = created_task_id(record)
         task = await self._gateway(lambda: self._client.get_task(task_id))
         return await self._record_seen(record, task)
 
@@ -392,3 +384,10 @@ class TaskLifecycle:
 
 def _name(status: TaskStatus | None) -> str:
     return status.name if status is not None else "NONE"
+
+
+def created_task_id(record: TaskRecord) -> str:
+    """The gateway's id of a row the caller knows was created."""
+    if record.task_id is None:
+        raise RuntimeError(f"task {record.key} has no gateway task id yet")
+    return record.task_id

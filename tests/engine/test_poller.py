@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
 import random
 import time
@@ -366,6 +367,51 @@ async def test_first_polls_of_a_burst_are_spread_out(fake_gateway, client, store
     delays = [(r.next_poll_at - r.updated_at).total_seconds() for r in rows if r.next_poll_at]
     assert all(0.19 <= d <= 0.41 for d in delays)
     assert max(delays) - min(delays) > 0.05  # not one synchronised wave
+
+
+async def test_events_are_read_at_most_once_per_progress_interval_and_only_while_processing(
+    fake_gateway, client, store, notifier
+):
+    fake_gateway.script_when("paced", Script.success(after=1.5, progress=["10%", "40%", "70%"]))
+    config = EngineConfig(**{**_fields(FAST), "progress_interval": 0.4})
+    async with running_engine(client, store, notifier=notifier, config=config) as engine:
+        await submit_and_confirm(engine, new_task("k-paced", prompt="paced"))
+        final = await notifier.wait_final("k-paced")
+    events = fake_gateway.requests_of("events")
+    gaps = [b.received_at - a.received_at for a, b in itertools.pairwise(events)]
+    assert events
+    assert all(gap >= 0.39 for gap in gaps)
+    assert len(events) <= 4  # PROCESSING lasts 1.2 s
+    assert len(fake_gateway.requests_of("get")) > 3 * len(events)
+    task = fake_gateway.tasks[final.task_id]
+    processing_from = next(e.at_monotonic for e in task.events() if e.status is TaskStatus.PROCESSING)
+    assert all(r.received_at >= processing_from for r in events)
+    # The offsets move forward: events already read are not fetched again.
+    offsets = [int(r.query["offset"]) for r in events]
+    assert offsets == sorted(offsets)
+    assert len(set(offsets)) == len(offsets)
+    progress = [u.record.progress for u in notifier.for_key("k-paced") if u.kind is UpdateKind.PROGRESS]
+    assert progress
+    assert set(progress) <= {"10%", "40%", "70%"}
+
+
+async def test_learned_durations_save_polls_without_delaying_results(fake_gateway, client, store, notifier):
+    fake_gateway.default_script = Script.success(after=0.8)
+    async with running_engine(client, store, notifier=notifier) as engine:
+        first = [f"k-learn-{i}" for i in range(5)]
+        for key in first:
+            await submit_and_confirm(engine, new_task(key, model="kling-video", task_type=TaskType.VIDEO))
+        await notifier.wait_for(lambda: all(notifier.finals(k) for k in first))
+        gets_before = len(fake_gateway.requests_of("get"))
+        await submit_and_confirm(engine, new_task("k-learned", model="kling-video", task_type=TaskType.VIDEO))
+        final = await notifier.wait_final("k-learned")
+        reported_at = time.monotonic()
+    gets_for_last = len(fake_gateway.requests_of("get")) - gets_before
+    per_task_before = gets_before / len(first)
+    assert gets_for_last < per_task_before / 2  # no polls before ~75% of the fastest duration seen
+    completed = fake_gateway.completion_time(final.task_id)
+    assert completed is not None
+    assert reported_at - completed < 0.3  # still seen within about one poll interval
 
 
 # ----------------------------------------------------------------------------------- stop / restart

@@ -64,9 +64,7 @@ class SqliteConnection:
             # First, so that switching to WAL and migrating wait for another process (a second
             # instance starting, a backup) that briefly holds the lock instead of failing at once.
             await conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS:d}")
-            async with conn.execute("PRAGMA journal_mode=WAL") as cursor:
-                mode_row = await cursor.fetchone()
-            mode = str(mode_row[0]).lower() if mode_row is not None else "?"
+            mode = await self._enable_wal(conn)
             if not in_memory and mode != "wal":
                 log.warning("task store %s: journal_mode is %s, not wal", self._path, mode)
             # WAL + synchronous=NORMAL: a commit is in the WAL file (the OS has it) before COMMIT
@@ -82,6 +80,25 @@ class SqliteConnection:
         if before != after:
             log.info("task store %s: schema version %d -> %d", self._path, before, after)
         self._conn = conn
+
+    @staticmethod
+    async def _enable_wal(conn: aiosqlite.Connection) -> str:
+        """Switch the file to WAL (a persistent setting) and return the journal mode now in force.
+
+        Switching needs an exclusive lock and SQLite answers "database is locked" at once, without
+        the busy handler, when another connection is doing the same; that only happens while two
+        processes open a new file together, so retry briefly.
+        """
+        deadline = asyncio.get_running_loop().time() + _BUSY_TIMEOUT_MS / 1000
+        while True:
+            try:
+                async with conn.execute("PRAGMA journal_mode=WAL") as cursor:
+                    row = await cursor.fetchone()
+                return str(row[0]).lower() if row is not None else "?"
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or asyncio.get_running_loop().time() > deadline:
+                    raise
+                await asyncio.sleep(0.02)
 
     async def close(self) -> None:
         """Wait for the running transaction, then close the connection. Closing twice is a no-op."""

@@ -99,27 +99,35 @@ class TaskStore(Protocol):
     async def get(self, key: str) -> TaskRecord | None: ...
 
     async def delete_unconfirmed(self, key: str) -> bool:
-        """Delete a row the front end never showed (and so never sent); False when it is not there."""
+        """Delete the row only if it is unconfirmed and was never created at the gateway; True if it
+        was deleted, False otherwise (unknown, confirmed or already sent)."""
 
     async def confirm(self, key: str, *, message_id: int | None, now: datetime) -> TaskRecord | None:
-        """Mark the request shown, store its message id and make it due now."""
+        """Mark the request shown and store its message id (None keeps the current one). A row not
+        yet created (and unfinished) becomes due now; a created row keeps its schedule. None when the
+        key is unknown."""
 
     async def set_message(self, key: str, *, message_id: int | None, clear_reply_token: bool) -> None:
-        """Record where the front end now shows the task (after a fallback), or drop a dead token."""
+        """Record where the front end now shows the task (after a fallback; None keeps the current id),
+        and/or drop a dead reply token with its expiry. Unknown keys are ignored."""
 
     async def due_for_poll(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
-        """Unfinished rows whose next poll is due (oldest due first), at most `limit`."""
+        """Unfinished rows (no local outcome, status None or not terminal) with next_poll_at <= now and
+        key not in `exclude`, earliest next_poll_at first, at most `limit`."""
 
     async def due_for_notify(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
-        """Rows that owe a report to the notifier and whose report is due."""
+        """Rows with notify_due_at <= now (finished ones included), key not in `exclude`, earliest
+        first, at most `limit`."""
 
     async def next_wakeup(self) -> datetime | None:
-        """The earliest next_poll_at or notify_due_at of any row, or None."""
+        """The earliest next_poll_at of an unfinished row or notify_due_at of any row, or None."""
 
     async def record_created(
         self, key: str, *, task_id: str, status: TaskStatus, now: datetime, next_poll_at: datetime
     ) -> TaskRecord:
-        """Store the gateway's task id after a create; a report is owed."""
+        """Store the gateway's task id and status after a create (attempts = 0). A report is owed
+        (notify_due_at = now, unless already due earlier) when status differs from notified_status.
+        Raises `UnknownTaskError` for an unknown key."""
 
     async def record_poll(
         self,
@@ -135,7 +143,9 @@ class TaskStore(Protocol):
         next_poll_at: datetime | None,
         completed_at: datetime | None,
     ) -> TaskRecord:
-        """Store what a poll saw; when status or progress changed, a report becomes owed."""
+        """Store what a poll saw, every field as given (a terminal status comes with next_poll_at None),
+        attempts = 0. When status differs from notified_status or progress from notified_progress, a
+        report is owed (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
 
     async def record_outcome(
         self,
@@ -146,13 +156,16 @@ class TaskStore(Protocol):
         error_message: str | None,
         now: datetime,
     ) -> TaskRecord:
-        """End a task locally (timed out, rejected, unreachable); a report is owed."""
+        """End a task locally (timed out, rejected, unreachable): next_poll_at None, completed_at = now,
+        a report owed (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
 
     async def record_failure(self, key: str, *, now: datetime, next_poll_at: datetime) -> TaskRecord:
-        """A gateway call for this row failed transiently: count it and push the next poll back."""
+        """A gateway call for this row failed transiently: attempts += 1, next_poll_at as given.
+        Raises `UnknownTaskError` for an unknown key."""
 
     async def request_cancel(self, key: str, *, now: datetime) -> TaskRecord | None:
-        """Flag a cancel and make the row due now; None when the key is unknown."""
+        """Flag a cancel and make the row due now if it is unfinished (a finished row is returned
+        unchanged); None when the key is unknown."""
 
     async def mark_notified(
         self,
@@ -162,10 +175,12 @@ class TaskStore(Protocol):
         outcome: LocalOutcome | None,
         progress: str | None,
     ) -> None:
-        """The notifier acknowledged this state; no report is owed unless the row moved on since."""
+        """The notifier acknowledged this state: store it as notified_*, and clear notify_due_at only
+        if the row's status, local outcome and progress still equal it (compare-and-clear in one
+        transaction). If a poll landed meanwhile the report stays owed. Unknown keys are ignored."""
 
     async def defer_notify(self, key: str, *, notify_due_at: datetime) -> None:
-        """The notifier failed: try the report again later."""
+        """The notifier failed: try the report again at `notify_due_at`. Unknown keys are ignored."""
 
     async def active_for_requester(self, requester_id: int) -> list[TaskRecord]:
         """The requester's unfinished rows, newest first."""

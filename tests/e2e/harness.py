@@ -54,13 +54,16 @@ async def running_bot(
         progress_interval=0.2,
         notify_retry=0.2,
     )
-    async with SqliteTaskStore(db_path) as store, TaskApiClient(
-        base_url=settings.mindproxy_base_url,
-        api_key=settings.tt_api_key,
-        timeout=settings.gateway_timeout,
-        max_retry_wait=0.5,
-        backoff_base=0.05,
-    ) as client:
+    async with (
+        SqliteTaskStore(db_path) as store,
+        TaskApiClient(
+            base_url=settings.mindproxy_base_url,
+            api_key=settings.tt_api_key,
+            timeout=settings.gateway_timeout,
+            max_retry_wait=0.5,
+            backoff_base=0.05,
+        ) as client,
+    ):
         bot = MindProxyBot(settings=settings, engine=TaskEngine(client, store, config=config))
         async with bot, run_bot(bot, discord):
             yield bot

@@ -19,8 +19,18 @@ from tests.fakes.gateway_script import Script
         ("imagine", {"prompt": "   \n\t "}, None, "empty"),
         ("imagine", {"prompt": "x" * 1501}, None, "1,500"),
         ("imagine", {"prompt": "a cat", "model": "no-such-model"}, None, "no-such-model"),
-        ("video", {"prompt": "a cat"}, {"image": FakeAttachment("notes.pdf", content_type="application/pdf")}, "image"),
-        ("imagine", {"prompt": "a cat"}, {"image": FakeAttachment("huge.png", size=50 * 1024 * 1024)}, "at most 10 mb"),
+        (
+            "video",
+            {"prompt": "a cat"},
+            {"image": FakeAttachment("notes.pdf", content_type="application/pdf")},
+            "image",
+        ),
+        (
+            "imagine",
+            {"prompt": "a cat"},
+            {"image": FakeAttachment("huge.png", size=50 * 1024 * 1024)},
+            "at most 10 mb",
+        ),
     ],
     ids=["blank", "too-long", "unknown-model", "not-an-image", "too-large"],
 )
@@ -34,12 +44,15 @@ async def test_bad_input_gets_a_clear_private_answer_and_no_task(
     expected: str,
 ) -> None:
     async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
-        interaction = await discord_fake.slash_command(command, options, attachments=attachments, user="alice")
+        interaction = await discord_fake.slash_command(
+            command, options, attachments=attachments, user="alice"
+        )
         texts = await discord_fake.wait_for(lambda: ephemeral_texts(discord_fake, interaction.id))
         assert expected in texts[0].lower()
-        assert status_message(discord_fake, interaction.id) is None or status_message(
-            discord_fake, interaction.id
-        ).ephemeral
+        assert (
+            status_message(discord_fake, interaction.id) is None
+            or status_message(discord_fake, interaction.id).ephemeral
+        )
         assert gateway.requests_of("create") == []
         assert await_no_public_messages(discord_fake)
 

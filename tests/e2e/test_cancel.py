@@ -59,7 +59,9 @@ async def test_a_stranger_is_refused_and_a_moderator_may_cancel(
         assert cancel_custom_ids(message) == [custom_id]
 
         carol = discord_fake.user("carol")
-        discord_fake.grant(carol, discord_fake.channel("general"), discord.Permissions(manage_messages=True).value)
+        discord_fake.grant(
+            carol, discord_fake.channel("general"), discord.Permissions(manage_messages=True).value
+        )
         await discord_fake.click_button(message, custom_id, user=carol)
         await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=10)
         assert gateway.tasks_by_key[str(interaction.id)].cancel_reason is not None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 from bot.engine.models import TaskStatus
@@ -102,7 +103,7 @@ async def test_progress_edits_respect_the_minimum_interval_and_skip_invisible_ch
         message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
         await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=10)
         times = [state.time for state in message.states]
-        gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+        gaps = [b - a for a, b in itertools.pairwise(times)]
         assert min(gaps) >= 0.45, gaps
         payloads = [(s.content, str(s.embeds), str(s.components)) for s in message.states]
-        assert all(a != b for a, b in zip(payloads, payloads[1:], strict=False))
+        assert all(a != b for a, b in itertools.pairwise(payloads))

@@ -91,9 +91,13 @@ async def test_midjourney_model_runs_as_a_midjourney_task_with_flags_untouched(
 async def test_failure_shows_the_gateway_reason_and_that_nothing_was_charged(
     discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
 ) -> None:
-    gateway.script_when("forbidden", Script.failure(after=0.3, code="content_policy", message="Prompt refused"))
+    gateway.script_when(
+        "forbidden", Script.failure(after=0.3, code="content_policy", message="Prompt refused")
+    )
     async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
-        interaction = await discord_fake.slash_command("imagine", {"prompt": "something forbidden"}, user="alice")
+        interaction = await discord_fake.slash_command(
+            "imagine", {"prompt": "something forbidden"}, user="alice"
+        )
         message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
         reply = (await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=10))[0]
         for shown in (embed_text(message), embed_text(reply)):
@@ -107,33 +111,41 @@ async def test_failure_shows_the_gateway_reason_and_that_nothing_was_charged(
 async def test_gateway_refusals_at_create_are_shown_on_the_status_message(
     discord_fake: FakeDiscord, tmp_path: Path
 ) -> None:
-    async with FakeGateway(enabled_types={"async_image"}, models={"flux-1-dev", "kling-v2"}) as gateway:
-        async with running_bot(
-            discord_fake, gateway, tmp_path / "bot.sqlite3", video_models="kling-v2,unlisted-model"
-        ):
-            not_enabled = await discord_fake.slash_command("video", {"prompt": "a river"}, user="alice")
-            unknown = await discord_fake.slash_command(
-                "video", {"prompt": "a hill", "model": "unlisted-model"}, user="bob"
-            )
-            for interaction in (not_enabled, unknown):
-                message = await discord_fake.wait_for(lambda i=interaction: status_message(discord_fake, i.id))
-                await discord_fake.wait_for(lambda m=message: replies_to(discord_fake, m.id), timeout=10)
-                assert not cancel_custom_ids(message)
-            assert "not enabled" in embed_text(status_message(discord_fake, not_enabled.id)).lower()
-            assert "unlisted-model" in embed_text(status_message(discord_fake, unknown.id))
-            assert gateway.tasks == {}
+    async with (
+        FakeGateway(enabled_types={"async_image"}, models={"flux-1-dev", "kling-v2"}) as gateway,
+        running_bot(
+            discord_fake, gateway, tmp_path / "bot.sqlite3", imagine_models="flux-1-dev,unlisted-model"
+        ),
+    ):
+        not_enabled = await discord_fake.slash_command("video", {"prompt": "a river"}, user="alice")
+        unknown = await discord_fake.slash_command(
+            "imagine", {"prompt": "a hill", "model": "unlisted-model"}, user="bob"
+        )
+        for interaction in (not_enabled, unknown):
+            message = await discord_fake.wait_for(lambda i=interaction: status_message(discord_fake, i.id))
+            await discord_fake.wait_for(lambda m=message: replies_to(discord_fake, m.id), timeout=10)
+            assert not cancel_custom_ids(message)
+        assert "not enabled" in embed_text(status_message(discord_fake, not_enabled.id)).lower()
+        assert "is not available on the generation service" in embed_text(
+            status_message(discord_fake, unknown.id)
+        )
+        assert gateway.tasks == {}
 
 
-async def test_a_refused_api_key_is_explained_without_leaking_it(discord_fake: FakeDiscord, tmp_path: Path) -> None:
-    async with FakeGateway(api_key="the-right-key") as gateway:
-        async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3", tt_api_key="sk-wrong-secret-123"):
-            interaction = await discord_fake.slash_command("imagine", {"prompt": "a fox"}, user="alice")
-            message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
-            await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=10)
-            shown = embed_text(message)
-            assert "key" in shown.lower()
-            assert "sk-wrong-secret-123" not in shown
-            assert all("sk-wrong-secret-123" not in embed_text(m) for m in discord_fake.messages_by_id.values())
+async def test_a_refused_api_key_is_explained_without_leaking_it(
+    discord_fake: FakeDiscord, tmp_path: Path
+) -> None:
+    async with (
+        FakeGateway(api_key="the-right-key") as gateway,
+        running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3", tt_api_key="sk-wrong-secret-123"),
+    ):
+        interaction = await discord_fake.slash_command("imagine", {"prompt": "a fox"}, user="alice")
+        message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
+        await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=10)
+        shown = embed_text(message)
+        assert "key" in shown.lower()
+        assert "sk-wrong-secret-123" not in shown
+        assert all("sk-wrong-secret-123" not in embed_text(m) for m in discord_fake.messages_by_id.values())
 
 
 async def test_a_gateway_that_keeps_failing_the_create_is_retried_then_succeeds(

@@ -7,6 +7,7 @@ unreachable, so a new operator knows which value to fix.
 
 from __future__ import annotations
 
+import logging
 import sys
 from collections.abc import Callable
 from typing import TextIO
@@ -25,6 +26,15 @@ _Report = Callable[[bool, str, str], None]
 
 
 async def run_check(out: TextIO = sys.stdout) -> int:
+    # The report below says everything; the clients' own retry warnings would only repeat it.
+    logging.disable(logging.WARNING)
+    try:
+        return await _run_checks(out)
+    finally:
+        logging.disable(logging.NOTSET)
+
+
+async def _run_checks(out: TextIO) -> int:
     def report(ok: bool, what: str, detail: str) -> None:
         print(f"[{OK if ok else FAIL}] {what}: {detail}", file=out)
 

@@ -96,6 +96,8 @@ async def run_bot(settings: Settings) -> int:
                 await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
             finally:
                 log.info("shutting down")
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(signum)
                 for task in (stopper, heartbeat):
                     task.cancel()
                 await bot.close()

@@ -61,6 +61,7 @@ class Settings(BaseSettings):
         env_file_encoding="utf-8",
         extra="ignore",
         case_sensitive=False,
+        env_ignore_empty=True,  # `SYNC_GUILD_ID=` in .env means "not set", not an invalid number
     )
 
     discord_token: SecretStr = Field(min_length=1)

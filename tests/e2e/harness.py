@@ -44,15 +44,24 @@ def make_settings(discord: FakeDiscord, gateway: FakeGateway, db_path: Path, **o
 
 @contextlib.asynccontextmanager
 async def running_bot(
-    discord: FakeDiscord, gateway: FakeGateway, db_path: Path, **overrides: Any
+    discord: FakeDiscord,
+    gateway: FakeGateway,
+    db_path: Path,
+    *,
+    engine: dict[str, Any] | None = None,
+    **overrides: Any,
 ) -> AsyncIterator[MindProxyBot]:
     settings = make_settings(discord, gateway, db_path, **overrides)
     config = EngineConfig(
-        poll_interval=settings.poll_interval,
-        max_in_flight=settings.gateway_max_in_flight,
-        task_max_age=settings.task_max_age,
-        progress_interval=0.2,
-        notify_retry=0.2,
+        **{
+            "poll_interval": settings.poll_interval,
+            "max_in_flight": settings.gateway_max_in_flight,
+            "task_max_age": settings.task_max_age,
+            "progress_interval": 0.2,
+            "notify_retry": 0.2,
+            "max_backoff": 0.5,
+            **(engine or {}),
+        }
     )
     async with (
         SqliteTaskStore(db_path) as store,

@@ -160,3 +160,34 @@ async def test_a_gateway_that_keeps_failing_the_create_is_retried_then_succeeds(
         creates = gateway.requests_of("create")
         assert len(creates) >= 6
         assert {r.json_body["idempotency_key"] for r in creates} == {str(interaction.id)}
+
+
+async def test_a_gateway_that_stays_down_ends_the_job_with_a_clear_error(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    gateway.fail_next(1000, status=503, kind="create")
+    async with running_bot(
+        discord_fake, gateway, tmp_path / "bot.sqlite3", engine={"create_give_up_after": 1.5}
+    ):
+        interaction = await discord_fake.slash_command("imagine", {"prompt": "a bridge"}, user="alice")
+        message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
+        reply = (await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=15))[0]
+        assert (
+            "could not be reached" in embed_text(message).lower()
+            or "unreachable" in embed_text(message).lower()
+        )
+        assert "503" not in reply.content
+        assert not cancel_custom_ids(message)
+        assert gateway.tasks == {}
+
+
+async def test_a_job_that_never_finishes_is_given_up_after_the_maximum_age(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    gateway.default_script = Script.never_finishes()
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3", task_max_age=1.5):
+        interaction = await discord_fake.slash_command("video", {"prompt": "forever"}, user="bob")
+        message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
+        await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=15)
+        assert "timed out" in embed_text(message).lower()
+        assert gateway.tasks_by_key[str(interaction.id)].cancel_reason is not None

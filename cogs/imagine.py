@@ -4,12 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-import discord
-from discord import app_commands
 from discord.ext import commands
 
-from bot.model_autocomplete import model_choices
-from bot.submission import MAX_PROMPT_LENGTH, GenerationRequest, submit_generation
+from bot.generation_command import generation_command
 
 if TYPE_CHECKING:
     from bot.discord_bot import MindProxyBot
@@ -18,32 +15,19 @@ if TYPE_CHECKING:
 class ImagineCog(commands.Cog):
     def __init__(self, bot: MindProxyBot) -> None:
         self.bot = bot
-
-    @app_commands.command(name="imagine", description="Generate an image from a prompt")
-    @app_commands.describe(
-        prompt="What to draw. Midjourney flags such as --ar 16:9 are passed through.",
-        model="Which model to use (defaults to the server's first one)",
-        image="A reference image (PNG, JPEG, WebP or GIF)",
-    )
-    @app_commands.guild_only()
-    async def imagine(
-        self,
-        interaction: discord.Interaction[MindProxyBot],
-        prompt: app_commands.Range[str, 1, MAX_PROMPT_LENGTH],
-        model: str | None = None,
-        image: discord.Attachment | None = None,
-    ) -> None:
-        await submit_generation(
-            interaction,
-            GenerationRequest(command="imagine", prompt=prompt, model=model, image=image),
-            models=self.bot.settings.imagine_models,
+        self.command = generation_command(
+            name="imagine",
+            description="Generate an image from a prompt",
+            prompt_help="What to draw. Midjourney flags such as --ar 16:9 are passed through.",
+            image_help="A reference image (PNG, JPEG, WebP or GIF)",
+            models_of=lambda bot: bot.settings.imagine_models,
         )
 
-    @imagine.autocomplete("model")
-    async def _model_autocomplete(
-        self, interaction: discord.Interaction[MindProxyBot], current: str
-    ) -> list[app_commands.Choice[str]]:
-        return model_choices(self.bot.settings.imagine_models, current)
+    async def cog_load(self) -> None:
+        self.bot.tree.add_command(self.command)
+
+    async def cog_unload(self) -> None:
+        self.bot.tree.remove_command(self.command.name)
 
 
 async def setup(bot: MindProxyBot) -> None:

@@ -21,11 +21,11 @@ class BotCommandTree(app_commands.CommandTree["MindProxyBot"]):
         self, interaction: discord.Interaction[MindProxyBot], error: app_commands.AppCommandError
     ) -> None:
         command = interaction.command.qualified_name if interaction.command else "?"
-        if isinstance(error, app_commands.CheckFailure):
-            message = str(error) or rendering.unexpected_error_message()
-            log.info("/%s refused for user %s: %s", command, interaction.user.id, error)
+        if isinstance(error, app_commands.NoPrivateMessage):
+            message = rendering.guild_only_message()
+            log.info("/%s refused in a DM for user %s", command, interaction.user.id)
         elif isinstance(error, app_commands.TransformerError):
-            message = f"That value is not valid for `{error.type.name.lower()}`: {error.value!r}"
+            message = rendering.invalid_option_message(error.type.name.lower(), error.value)
             log.info("/%s bad option from user %s: %s", command, interaction.user.id, error)
         else:
             original: Any = getattr(error, "original", error)

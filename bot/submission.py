@@ -84,6 +84,9 @@ async def submit_generation(
     models: Sequence[ModelChoice],
 ) -> None:
     bot = interaction.client
+    if not bot.engine.running:  # shutting down: a row written now would wait for the next start
+        await send_ephemeral(interaction, rendering.busy_message())
+        return
     prompt, problem = validate_prompt(request.prompt)
     if problem is None:
         problem = validate_image(request.image, max_bytes=bot.settings.max_image_bytes)

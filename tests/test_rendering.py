@@ -593,3 +593,13 @@ def test_generic_messages_reveal_no_details() -> None:
     assert "try again" in busy_message()
     for text in (unexpected_error_message(), busy_message(), prompt_empty_message()):
         assert 0 < len(text) <= 2000
+
+
+def test_command_error_messages_are_short_and_cannot_ping() -> None:
+    from bot.rendering import guild_only_message, invalid_option_message
+
+    text = invalid_option_message("string", "@everyone " + "x" * 5000)
+    assert "`string`" in text
+    assert len(text) < 300
+    assert_cannot_ping(text)
+    assert "server" in guild_only_message()

@@ -153,3 +153,15 @@ def unexpected_error_message() -> str:
 
 def busy_message() -> str:
     return "I am restarting and cannot take requests right now. Please try again in a minute."
+
+
+def invalid_option_message(option: str, value: object) -> str:
+    """A slash option Discord let through but the bot could not read (e.g. a stale autocomplete)."""
+    shown = escape_for_content(one_line(str(value)))
+    return _fit(
+        f"That value for `{option}` is not valid: “{truncate(shown, SHORT_PROMPT_LIMIT)}”. Please pick again."
+    )
+
+
+def guild_only_message() -> str:
+    return "This command works in a server channel, not in direct messages."

@@ -6,6 +6,7 @@ status message is sent next, and only then is the row confirmed so the poller se
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,6 +78,36 @@ def input_assets_for(image: discord.Attachment | None) -> dict[str, Any] | None:
     return asset
 
 
+def new_task(
+    interaction: discord.Interaction[MindProxyBot],
+    request: GenerationRequest,
+    model: ModelChoice,
+    prompt: str,
+) -> NewTask:
+    key = str(interaction.id)
+    return NewTask(
+        key=key,
+        task_type=model.task_type if request.command == "imagine" else TaskType.VIDEO,
+        model=model.name,
+        prompt=prompt,
+        requester_id=interaction.user.id,
+        channel_id=interaction.channel_id or 0,
+        guild_id=interaction.guild_id,
+        input_assets=input_assets_for(request.image),
+        # Lets a task be traced from the gateway's console back to its Discord context.
+        metadata={
+            "source": "discord",
+            "command": request.command,
+            "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
+            "channel_id": str(interaction.channel_id),
+            "user_id": str(interaction.user.id),
+            "interaction_id": key,
+        },
+        reply_token=interaction.token,
+        reply_token_expires_at=interaction.expires_at,
+    )
+
+
 async def submit_generation(
     interaction: discord.Interaction[MindProxyBot],
     request: GenerationRequest,
@@ -97,50 +128,33 @@ async def submit_generation(
         await send_ephemeral(interaction, problem or rendering.unexpected_error_message())
         return
 
-    active = await bot.engine.active_for_requester(interaction.user.id)
-    if len(active) >= bot.settings.max_active_per_user:
-        await send_ephemeral(
-            interaction, rendering.active_limit_message(bot.settings.max_active_per_user, active)
-        )
-        return
-
     key = str(interaction.id)  # the idempotency key: Discord never reuses an interaction id
-    task = NewTask(
-        key=key,
-        task_type=model.task_type if request.command == "imagine" else TaskType.VIDEO,
-        model=model.name,
-        prompt=prompt,
-        requester_id=interaction.user.id,
-        channel_id=interaction.channel_id or 0,
-        guild_id=interaction.guild_id,
-        input_assets=input_assets_for(request.image),
-        metadata={
-            "source": "discord",
-            "command": request.command,
-            "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
-            "channel_id": str(interaction.channel_id),
-            "user_id": str(interaction.user.id),
-            "interaction_id": key,
-        },
-        reply_token=interaction.token,
-        reply_token_expires_at=interaction.expires_at,
-    )
-    try:
-        record = await bot.engine.submit(task)
-    except DuplicateTaskError:
-        log.warning("task %s: interaction delivered twice; the first one stands", key)
+    limit = bot.settings.max_active_per_user
+    async with bot.requester_locks.setdefault(interaction.user.id, asyncio.Lock()):
+        active = await bot.engine.active_for_requester(interaction.user.id)
+        try:
+            record = (
+                None
+                if len(active) >= limit
+                else await bot.engine.submit(new_task(interaction, request, model, prompt))
+            )
+        except DuplicateTaskError:
+            log.warning("task %s: interaction delivered twice; the first one stands", key)
+            return
+    if record is None:
+        await send_ephemeral(interaction, rendering.active_limit_message(limit, active))
         return
     log.info("task %s: /%s by user %s, model %s", key, request.command, interaction.user.id, model.name)
 
-    view = rendering.render_status(record)
+    shown = rendering.render_status(record)
     try:
         response = await interaction.response.send_message(
-            content=view.content, embeds=list(view.embeds), view=cancel_view(key)
+            content=shown.content, embeds=list(shown.embeds), view=cancel_view(key)
         )
     except discord.HTTPException:
         # Nobody saw the request (e.g. Discord's 3 s passed): it never reached the gateway, drop it.
         await bot.engine.withdraw(key)
         log.warning("task %s: could not answer the interaction; request dropped", key, exc_info=True)
         return
-    bot.notifier.remember_sent(key, view)
+    bot.notifier.remember_sent(key, shown)
     await bot.engine.confirm(key, message_id=response.message_id)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import pytest
@@ -76,3 +77,25 @@ async def test_the_per_user_limit_on_unfinished_tasks(
         await discord_fake.wait_for(lambda: status_message(discord_fake, others.id))
         await gateway.wait_for_tasks(3)
         assert len(gateway.tasks) == 3
+
+
+async def test_two_quick_commands_cannot_both_pass_the_limit(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    gateway.default_script = Script.never_finishes()
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3", max_active_per_user=1):
+        first, second = await asyncio.gather(
+            discord_fake.slash_command("imagine", {"prompt": "one"}, user="alice"),
+            discord_fake.slash_command("imagine", {"prompt": "two"}, user="alice"),
+        )
+
+        def answered(interaction_id: int) -> bool:
+            return bool(
+                status_message(discord_fake, interaction_id) or ephemeral_texts(discord_fake, interaction_id)
+            )
+
+        await discord_fake.wait_for(lambda: answered(first.id) and answered(second.id))
+        refused = [i for i in (first, second) if ephemeral_texts(discord_fake, i.id)]
+        assert len(refused) == 1
+        await gateway.wait_for_tasks(1)
+        assert len(gateway.tasks) == 1

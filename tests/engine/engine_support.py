@@ -33,6 +33,12 @@ FAST = EngineConfig(
 )
 
 
+def config_with(**changes: Any) -> EngineConfig:
+    """FAST with some fields changed."""
+    fields = {name: getattr(FAST, name) for name in EngineConfig.__dataclass_fields__}
+    return EngineConfig(**{**fields, **changes})
+
+
 def new_task(
     key: str | None = None,
     *,

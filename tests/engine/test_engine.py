@@ -9,7 +9,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.engine.engine import CancelOutcome, EngineConfig, TaskEngine
+from bot.engine.engine import CancelOutcome, TaskEngine
 from bot.engine.errors import GatewayUnavailableError
 from bot.engine.models import LocalOutcome, TaskStatus
 from bot.engine.sqlite_store import SqliteTaskStore
@@ -17,6 +17,7 @@ from bot.engine.store import DuplicateTaskError
 from tests.engine.engine_support import (
     FAST,
     RecordingNotifier,
+    config_with,
     make_client,
     new_task,
     running_engine,
@@ -49,11 +50,6 @@ def notifier() -> RecordingNotifier:
 async def engine(client, store, notifier) -> AsyncIterator[TaskEngine]:
     async with running_engine(client, store, notifier=notifier) as started:
         yield started
-
-
-def with_config(**changes: object) -> EngineConfig:
-    fields = {name: getattr(FAST, name) for name in EngineConfig.__dataclass_fields__}
-    return EngineConfig(**{**fields, **changes})
 
 
 # ----------------------------------------------------------------------- submit / confirm / withdraw
@@ -94,7 +90,7 @@ async def test_confirm_sends_the_create_within_milliseconds(fake_gateway, engine
 
 async def test_unconfirmed_row_is_sent_anyway_after_the_grace(fake_gateway, client, store, notifier):
     async with running_engine(
-        client, store, notifier=notifier, config=with_config(confirm_grace=0.3)
+        client, store, notifier=notifier, config=config_with(confirm_grace=0.3)
     ) as engine:
         submitted = time.monotonic()
         await engine.submit(new_task("k-orphan"))
@@ -214,7 +210,7 @@ async def test_cancel_of_a_task_that_finished_unseen_polls_it_and_reports_the_re
     fake_gateway, client, store, notifier
 ):
     fake_gateway.script_when("unseen", Script.never_finishes())
-    config = with_config(poll_interval=5.0)  # the poller will not look again during the test
+    config = config_with(poll_interval=5.0)  # the poller will not look again during the test
     async with running_engine(client, store, notifier=notifier, config=config) as engine:
         await submit_and_confirm(engine, new_task("k-unseen", prompt="unseen"))
         row = await wait_for_row(store, "k-unseen", lambda r: r.is_created)
@@ -282,7 +278,7 @@ async def test_cancel_flag_left_by_a_crash_is_sent_by_the_poller(fake_gateway, c
 async def test_cancel_does_not_double_report_with_a_busy_poller(fake_gateway, client, store, notifier):
     fake_gateway.default_script = Script.never_finishes()
     async with running_engine(
-        client, store, notifier=notifier, config=with_config(poll_interval=0.02)
+        client, store, notifier=notifier, config=config_with(poll_interval=0.02)
     ) as engine:
         keys = [f"k-busy-{i}" for i in range(10)]
         for key in keys:

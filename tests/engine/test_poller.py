@@ -141,6 +141,19 @@ async def test_task_older_than_max_age_is_timed_out_and_cancelled_at_the_gateway
     assert row.next_poll_at is None
 
 
+async def test_task_past_max_age_times_out_even_while_its_polls_fail(fake_gateway, client, store, notifier):
+    fake_gateway.script_when("dark", Script.never_finishes())
+    async with running_engine(
+        client, store, notifier=notifier, config=config_with(task_max_age=0.6)
+    ) as engine:
+        await submit_and_confirm(engine, new_task("k-dark", prompt="dark"))
+        await wait_for_row(store, "k-dark", lambda r: r.is_created)
+        fake_gateway.fail_next(10_000, 503, kind="get")
+        final = await notifier.wait_final("k-dark")
+    assert final.local_outcome is LocalOutcome.TIMED_OUT
+    assert len(fake_gateway.requests_of("cancel")) == 1
+
+
 # ------------------------------------------------------------------------------- rejected creates
 
 
@@ -271,6 +284,24 @@ async def test_owed_reports_wait_for_a_notifier_set_later(fake_gateway, client, 
         final = await late.wait_final("k-later")
     assert final.status is TaskStatus.SUCCEEDED
     assert [u.kind for u in late.for_key("k-later")] == [UpdateKind.STATUS]  # only the latest state
+
+
+async def test_report_still_owed_at_shutdown_is_delivered_after_a_restart(fake_gateway, client, tmp_path):
+    fake_gateway.script_when("owed", Script.success(after=0.2))
+    path = tmp_path / "owed.sqlite3"
+    broken = RecordingNotifier()
+    broken.failures_left["k-owed"] = 10_000
+    async with SqliteTaskStore(path) as store, running_engine(client, store, notifier=broken) as engine:
+        await submit_and_confirm(engine, new_task("k-owed", prompt="owed"))
+        await wait_for_row(store, "k-owed", lambda r: r.is_finished)
+        await broken.wait_for(lambda: broken.failed_calls >= 2)
+    assert broken.updates == []
+    healthy = RecordingNotifier()
+    async with SqliteTaskStore(path) as store, running_engine(client, store, notifier=healthy):
+        final = await healthy.wait_final("k-owed")
+        await asyncio.sleep(0.2)
+    assert final.status is TaskStatus.SUCCEEDED
+    assert len(healthy.for_key("k-owed")) == 1
 
 
 class FlakyStore(SqliteTaskStore):

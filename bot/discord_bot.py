@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
 import logging
-import weakref
 from collections.abc import Sequence
 
 import discord
@@ -50,8 +48,6 @@ class MindProxyBot(commands.Bot):
         self.settings = settings
         self.engine = engine
         self.notifier = DiscordNotifier(self, engine, min_edit_interval=settings.status_edit_interval)
-        # One lock per requester, so two quick commands cannot both pass the per-user limit.
-        self.requester_locks: weakref.WeakValueDictionary[int, asyncio.Lock] = weakref.WeakValueDictionary()
         self._extensions = tuple(extensions)
         self._sync_commands = sync_commands
 

@@ -6,7 +6,6 @@ status message is sent next, and only then is the row confirmed so the poller se
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,7 +17,7 @@ from bot import rendering
 from bot.cancel_button import cancel_view
 from bot.command_tree import send_ephemeral
 from bot.engine.models import TaskType
-from bot.engine.store import DuplicateTaskError, NewTask
+from bot.engine.store import ActiveLimitError, DuplicateTaskError, NewTask
 from bot.settings import ModelChoice
 
 if TYPE_CHECKING:
@@ -130,19 +129,18 @@ async def submit_generation(
 
     key = str(interaction.id)  # the idempotency key: Discord never reuses an interaction id
     limit = bot.settings.max_active_per_user
-    async with bot.requester_locks.setdefault(interaction.user.id, asyncio.Lock()):
+    try:
+        # The limit is checked in the same transaction as the insert: quick double commands cannot
+        # both slip through, and nothing waits on a lock while Discord's 3 s run.
+        record = await bot.engine.submit(
+            new_task(interaction, request, model, prompt), max_unfinished_for_requester=limit
+        )
+    except ActiveLimitError:
         active = await bot.engine.active_for_requester(interaction.user.id)
-        try:
-            record = (
-                None
-                if len(active) >= limit
-                else await bot.engine.submit(new_task(interaction, request, model, prompt))
-            )
-        except DuplicateTaskError:
-            log.warning("task %s: interaction delivered twice; the first one stands", key)
-            return
-    if record is None:
         await send_ephemeral(interaction, rendering.active_limit_message(limit, active))
+        return
+    except DuplicateTaskError:
+        log.warning("task %s: interaction delivered twice; the first one stands", key)
         return
     log.info("task %s: /%s by user %s, model %s", key, request.command, interaction.user.id, model.name)
 

@@ -76,11 +76,15 @@ class TaskEngine:
         """Stop scheduling and let in-flight gateway and notifier calls finish (bounded). Idempotent."""
         await self._poller.stop()
 
-    async def submit(self, task: NewTask) -> TaskRecord:
-        """Write the row (unconfirmed) before anything goes out. Raises `DuplicateTaskError`."""
+    async def submit(self, task: NewTask, *, max_unfinished_for_requester: int | None = None) -> TaskRecord:
+        """Write the row (unconfirmed) before anything goes out. Raises `DuplicateTaskError`, and
+        `ActiveLimitError` when the requester already has `max_unfinished_for_requester` unfinished tasks."""
         now = self._clock()
         record = await self._store.insert(
-            task, now=now, next_poll_at=now + timedelta(seconds=self._config.confirm_grace)
+            task,
+            now=now,
+            next_poll_at=now + timedelta(seconds=self._config.confirm_grace),
+            max_unfinished_for_requester=max_unfinished_for_requester,
         )
         logger.info("task %s submitted (%s, %s)", task.key, task.task_type.api_name, task.model)
         return record

@@ -20,7 +20,7 @@ from bot.engine.sqlite_rows import (
     encode_result,
     encode_time,
 )
-from bot.engine.store import DuplicateTaskError, NewTask, TaskRecord
+from bot.engine.store import ActiveLimitError, DuplicateTaskError, NewTask, TaskRecord
 
 __all__ = ["SqliteTaskStore"]
 
@@ -34,9 +34,18 @@ class SqliteTaskStore(SqliteConnection):
 
     # -- creation and lookup ---------------------------------------------------------------------
 
-    async def insert(self, task: NewTask, *, now: datetime, next_poll_at: datetime | None) -> TaskRecord:
+    async def insert(
+        self,
+        task: NewTask,
+        *,
+        now: datetime,
+        next_poll_at: datetime | None,
+        max_unfinished_for_requester: int | None = None,
+    ) -> TaskRecord:
         """Write the row for a new request: unconfirmed, not created (status NULL), attempts 0, no report
-        owed, created_at = updated_at = now. Raises `DuplicateTaskError` when the key exists."""
+        owed, created_at = updated_at = now. Raises `DuplicateTaskError` when the key exists, and
+        `ActiveLimitError` when the requester already has `max_unfinished_for_requester` unfinished rows
+        (counted and inserted in one transaction, so concurrent requests cannot both slip through)."""
         stamp = encode_time(now)
         params = {
             "key": task.key,
@@ -57,14 +66,22 @@ class SqliteTaskStore(SqliteConnection):
         }
         columns = ", ".join(params)
         placeholders = ", ".join(f":{name}" for name in params)
-        sql = f"INSERT INTO tasks ({columns}) VALUES ({placeholders}) RETURNING {COLUMN_LIST}"
+        sql = (
+            f"INSERT INTO tasks ({columns}) SELECT {placeholders} WHERE :limit IS NULL OR ("
+            f"SELECT COUNT(*) FROM tasks WHERE requester_id = :requester_id AND {UNFINISHED_SQL}) < :limit "
+            f"RETURNING {COLUMN_LIST}"
+        )
         try:
             async with self._write() as conn:
-                rows = list(await conn.execute_fetchall(sql, params))
+                rows = list(
+                    await conn.execute_fetchall(sql, {**params, "limit": max_unfinished_for_requester})
+                )
         except sqlite3.IntegrityError as exc:
             if exc.sqlite_errorcode == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY:
                 raise DuplicateTaskError(task.key) from exc
             raise
+        if not rows:
+            raise ActiveLimitError(task.requester_id, max_unfinished_for_requester or 0)
         record = self._decode_one(rows)
         if record is None:  # cannot happen for a row this code just wrote
             raise RuntimeError(f"task {task.key}: inserted row cannot be read back")

@@ -93,8 +93,16 @@ class TaskStore(Protocol):
     async def close(self) -> None:
         """Finish pending writes and close the connection."""
 
-    async def insert(self, task: NewTask, *, now: datetime, next_poll_at: datetime | None) -> TaskRecord:
-        """Write the row for a new request. Raises `DuplicateTaskError` when the key exists."""
+    async def insert(
+        self,
+        task: NewTask,
+        *,
+        now: datetime,
+        next_poll_at: datetime | None,
+        max_unfinished_for_requester: int | None = None,
+    ) -> TaskRecord:
+        """Write the row for a new request. Raises `DuplicateTaskError` when the key exists and
+        `ActiveLimitError` when the requester already has that many unfinished rows (one transaction)."""
 
     async def get(self, key: str) -> TaskRecord | None: ...
 
@@ -186,6 +194,15 @@ class TaskStore(Protocol):
         """The requester's unfinished rows, newest first."""
 
     async def count_unfinished(self) -> int: ...
+
+
+class ActiveLimitError(Exception):
+    """The requester already has the allowed number of unfinished tasks; nothing was written."""
+
+    def __init__(self, requester_id: int, limit: int) -> None:
+        super().__init__(f"requester {requester_id} already has {limit} unfinished task(s)")
+        self.requester_id = requester_id
+        self.limit = limit
 
 
 class DuplicateTaskError(Exception):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
@@ -10,7 +11,7 @@ import pytest
 
 from bot.engine.models import LocalOutcome, ResultAssets, TaskStatus, TaskType
 from bot.engine.sqlite_store import SqliteTaskStore
-from bot.engine.store import DuplicateTaskError, UnknownTaskError
+from bot.engine.store import ActiveLimitError, DuplicateTaskError, UnknownTaskError
 from tests.engine.sqlite_store_support import T0, at, created, new_task, poll
 
 
@@ -345,3 +346,45 @@ async def test_active_for_requester_and_count_unfinished(store: SqliteTaskStore)
     assert [r.key for r in await store.active_for_requester(2)] == ["other"]
     assert await store.active_for_requester(3) == []
     assert await store.count_unfinished() == 4
+
+
+# -- the per-requester limit ----------------------------------------------------------------------
+
+
+async def test_insert_refuses_past_the_requesters_unfinished_limit(store: SqliteTaskStore) -> None:
+    for key in ("a1", "a2"):
+        await store.insert(
+            new_task(key, requester_id=1), now=T0, next_poll_at=at(1), max_unfinished_for_requester=2
+        )
+    with pytest.raises(ActiveLimitError):
+        await store.insert(
+            new_task("a3", requester_id=1), now=T0, next_poll_at=at(1), max_unfinished_for_requester=2
+        )
+    assert await store.get("a3") is None
+    # Another requester is not affected, and a finished task frees a place.
+    await store.insert(
+        new_task("b1", requester_id=2), now=T0, next_poll_at=at(1), max_unfinished_for_requester=2
+    )
+    await store.record_outcome(
+        "a1", outcome=LocalOutcome.REJECTED, error_code="x", error_message="no", now=at(1)
+    )
+    await store.insert(
+        new_task("a3", requester_id=1), now=T0, next_poll_at=at(1), max_unfinished_for_requester=2
+    )
+    # Without a limit, nothing is counted.
+    await store.insert(new_task("a4", requester_id=1), now=T0, next_poll_at=at(1))
+
+
+async def test_concurrent_inserts_cannot_exceed_the_limit(store: SqliteTaskStore) -> None:
+    async def attempt(key: str) -> bool:
+        try:
+            await store.insert(
+                new_task(key, requester_id=7), now=T0, next_poll_at=at(1), max_unfinished_for_requester=3
+            )
+        except ActiveLimitError:
+            return False
+        return True
+
+    results = await asyncio.gather(*(attempt(f"c{n}") for n in range(10)))
+    assert sum(results) == 3
+    assert len(await store.active_for_requester(7)) == 3

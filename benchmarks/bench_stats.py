@@ -43,6 +43,7 @@ class RunFigures:
     submit_seconds: float
     notifier_calls: int
     repeated_finals: int
+    cpu_seconds_by_thread: dict[str, float] = field(default_factory=dict)  # whole worker lifetime
     notes: list[str] = field(default_factory=list)
 
     @property
@@ -104,6 +105,7 @@ def figures_from(label: str, tasks: int, worker: Mapping[str, Any], gateway: Map
         submit_seconds=float(worker["submit_seconds"]),
         notifier_calls=int(worker["notifier_calls"]),
         repeated_finals=int(worker["repeated_finals"]),
+        cpu_seconds_by_thread={str(k): float(v) for k, v in worker.get("cpu_seconds_by_thread", {}).items()},
         notes=notes,
     )
 

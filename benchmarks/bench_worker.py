@@ -24,6 +24,7 @@ import contextlib
 import cProfile
 import json
 import logging
+import os
 import resource
 import sys
 import time
@@ -54,6 +55,23 @@ def cpu_seconds() -> float:
     """User + system CPU of this process, every thread included (aiosqlite runs on its own thread)."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
     return usage.ru_utime + usage.ru_stime
+
+
+def cpu_seconds_by_thread() -> dict[str, float]:
+    """CPU seconds per thread of this process (Linux /proc), e.g. the event loop versus aiosqlite's."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    threads: dict[str, float] = {}
+    for stat in Path("/proc/self/task").glob("*/stat"):
+        try:
+            raw = stat.read_text(encoding="utf-8")
+        except OSError:
+            continue  # the thread ended meanwhile
+        name = raw[raw.index("(") + 1 : raw.rindex(")")]
+        fields = raw[raw.rindex(")") + 2 :].split()
+        seconds = (int(fields[11]) + int(fields[12])) / ticks  # utime + stime
+        label = f"{name}-{stat.parent.name}"
+        threads[label] = threads.get(label, 0.0) + seconds
+    return threads
 
 
 def peak_rss_mb() -> float:
@@ -136,7 +154,11 @@ async def run_engine(args: argparse.Namespace) -> dict[str, Any]:
         base_url=args.base_url, api_key=args.api_key, rate_limiter=RequestRateLimiter(args.ceiling)
     )
     recorder = FinalReportRecorder(args.tasks)
-    config = EngineConfig(poll_interval=args.interval, max_in_flight=args.max_in_flight)
+    config = EngineConfig(
+        poll_interval=args.interval,
+        max_in_flight=args.max_in_flight,
+        progress_interval=args.progress_interval,
+    )
     engine = TaskEngine(client, store, config=config, notifier=recorder)
     submit_started = time.monotonic()
     for index in range(args.tasks):
@@ -161,6 +183,7 @@ async def run_engine(args: argparse.Namespace) -> dict[str, Any]:
     await engine.start()
     complete = await wait_all(recorder, args.timeout)
     cpu_used, finished = cpu_seconds() - cpu_before, time.monotonic()
+    threads = cpu_seconds_by_thread()  # whole lifetime, before stop() ends aiosqlite's thread
     await probe.stop()
     await engine.stop()
     requests_sent = client.requests_sent
@@ -169,6 +192,7 @@ async def run_engine(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "mode": "engine",
         "complete": complete,
+        "cpu_seconds_by_thread": threads,
         "submit_seconds": submit_seconds,
         "started_monotonic": started,
         "run_seconds": finished - started,
@@ -235,6 +259,7 @@ async def run_naive(args: argparse.Namespace) -> dict[str, Any]:
         workers = [asyncio.create_task(one_task(http, index)) for index in range(args.tasks)]
         complete = await wait_all(recorder, args.timeout)
         cpu_used, finished = cpu_seconds() - cpu_before, time.monotonic()
+        threads = cpu_seconds_by_thread()
         await probe.stop()
         for worker in workers:
             worker.cancel()
@@ -242,6 +267,7 @@ async def run_naive(args: argparse.Namespace) -> dict[str, Any]:
     return {
         "mode": "naive",
         "complete": complete,
+        "cpu_seconds_by_thread": threads,
         "submit_seconds": 0.0,
         "started_monotonic": started,
         "run_seconds": finished - started,
@@ -268,6 +294,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--interval", type=float, default=3.0)
     parser.add_argument("--ceiling", type=float, default=500.0)
     parser.add_argument("--max-in-flight", type=int, default=EngineConfig().max_in_flight)
+    parser.add_argument(
+        "--progress-interval",
+        type=float,
+        default=EngineConfig().progress_interval,
+        help="engine: seconds between events calls per task (for experiments; default: the engine's)",
+    )
     parser.add_argument("--db", default="bench.sqlite3")
     parser.add_argument("--timeout", type=float, default=600.0, help="give up waiting after this long")
     parser.add_argument("--out", required=True, help="where to write the JSON result")

@@ -1,6 +1,7 @@
 """Engine benchmark (issue 2): the task engine against the fake gateway, each in its own process.
 
-    .venv/bin/python -m benchmarks.engine_benchmark [--regime 1|2|all] [--quick] [--json PATH]
+    .venv/bin/python -m benchmarks.engine_benchmark [--regime 1|2|all] [--quick] [--json PATH] [--keep]
+    (or .venv/bin/python benchmarks/engine_benchmark.py ...)
 
 Regime 1: 1,000 pending tasks, poll interval 3 s, ceiling 500 requests/s, next to a naive baseline
 (one coroutine per task: sleep(interval), then GET; no ceiling) against its own fresh fake gateway
@@ -26,6 +27,9 @@ import tempfile
 import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+if not __package__:  # run as `python benchmarks/engine_benchmark.py`: make the repository importable
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_processes import ChildFailedError, GatewayProcess, run_worker
 from benchmarks.bench_stats import Check, RunFigures, figures_from
@@ -111,6 +115,7 @@ def figure_rows(run: RunFigures) -> list[tuple[str, str]]:
             "  of which create / get / events",
             " / ".join(f"{run.per_task_of(kind):.2f}" for kind in ("create", "get", "events")),
         ),
+        ("  without the events calls", f"{run.requests_per_task - run.per_task_of('events'):.2f}"),
         ("gateway requests (total)", f"{run.requests_total:,}"),
         ("answered 429 (rate limited)", str(run.rate_limited)),
         (
@@ -122,10 +127,19 @@ def figure_rows(run: RunFigures) -> list[tuple[str, str]]:
         ("event-loop lag p99 / max (ms)", f"{run.lag_p99_ms:.1f} / {run.lag_max_ms:.1f}"),
         ("CPU s per 1,000 requests", f"{run.cpu_per_1000_requests:.3f}"),
         ("CPU s (measured run)", f"{run.cpu_seconds:.1f}"),
+        ("  of which the event-loop thread", _main_thread_cpu(run)),
         ("peak RSS (MB)", f"{run.peak_rss_mb:.1f}"),
         ("run time until the last report (s)", f"{run.run_seconds:.1f}"),
         ("notifier calls / repeated finals", f"{run.notifier_calls:,} / {run.repeated_finals}"),
     ]
+
+
+def _main_thread_cpu(run: RunFigures) -> str:
+    """The busiest thread's share of the whole worker's CPU: the event loop (the rest is aiosqlite)."""
+    if not run.cpu_seconds_by_thread:
+        return "n/a"
+    busiest = max(run.cpu_seconds_by_thread.values())
+    return f"{busiest / sum(run.cpu_seconds_by_thread.values()):.0%}"
 
 
 def print_figures(regime: Regime, runs: list[RunFigures]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 import weakref
 from collections.abc import Awaitable, Callable
 from datetime import datetime
@@ -17,6 +16,7 @@ from typing import TypeVar
 
 from bot.engine.errors import RequestRejectedError, TaskApiError
 from bot.engine.models import GatewayTask, LocalOutcome, TaskStatus
+from bot.engine.progress import EventsRead, EventsReader
 from bot.engine.reporting import Reporter
 from bot.engine.scheduling import EngineConfig, SchedulePolicy
 from bot.engine.store import TaskRecord, TaskStore
@@ -26,14 +26,12 @@ from bot.engine.task_terms import (
     GatewayClient,
     describe_age,
     ended_by_cancel,
-    informative_progress,
 )
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-EVENTS_PAGE = 50
 CANCEL_REASON_REQUESTER = "cancelled by the requester"
 CANCEL_REASON_TIMEOUT = "timed out waiting for a result"
 PERSISTENT_FAILURES = 3  # consecutive failures of one row after which they are logged as warnings
@@ -59,8 +57,8 @@ class TaskLifecycle:
         self._gateway_slots = asyncio.Semaphore(config.max_in_flight)
         # Weak values: a lock lives as long as someone holds or waits for it, so idle keys cost nothing.
         self._locks: weakref.WeakValueDictionary[str, asyncio.Lock] = weakref.WeakValueDictionary()
-        self._last_events_call: dict[str, float] = {}  # key -> monotonic time of the last events call
         self._cancel_sent: set[str] = set()  # keys whose gateway cancel went out in this process
+        self._events = EventsReader(client, self._gateway, config.progress_interval)
 
     def lock(self, key: str) -> asyncio.Lock:
         lock = self._locks.get(key)
@@ -161,6 +159,13 @@ class TaskLifecycle:
             sent = await self._cancel_scheduled(record)
             if not sent and age <= self._config.task_max_age:
                 return  # retried after a backoff; past the max age the time-out below takes over
+        events: EventsRead | None = None
+        in_time = age <= self._config.task_max_age  # past it, the GET below decides the time-out
+        if record.status is TaskStatus.PROCESSING and in_time and self._events.due(key):
+            events = await self._events.read(record)
+            if not (events.failed or events.reached_terminal):
+                await self._record_events(record, events)
+                return
         task_id = created_task_id(record)
         try:
             task = await self._gateway(lambda: self._client.get_task(task_id))
@@ -177,7 +182,27 @@ class TaskLifecycle:
         if not task.status.is_terminal and age > self._config.task_max_age:
             await self._time_out(record)
             return
-        await self._record_seen(record, task)
+        await self._record_seen(record, task, events)
+
+    async def _record_events(self, record: TaskRecord, events: EventsRead) -> None:
+        """A round settled by the events call alone: the task is still running (see progress.py)."""
+        now = self._clock()
+        updated = await self._store.record_poll(
+            record.key,
+            status=events.latest_status or TaskStatus.PROCESSING,
+            result=None,
+            error_code=None,
+            error_message=None,
+            progress=events.progress,
+            events_seen=events.events_seen,
+            now=now,
+            next_poll_at=self._policy.next_poll_at(
+                now, created_at=record.created_at, task_type=record.task_type, model=record.model
+            ),
+            completed_at=None,
+        )
+        logger.debug("task %s polled through its events", record.key)
+        self._report_if_owed(updated)
 
     async def _cancel_scheduled(self, record: TaskRecord) -> bool:
         """Send a flagged cancel from the poller (e.g. after a restart); False when the row was delayed."""
@@ -208,12 +233,16 @@ class TaskLifecycle:
         logger.info("task %s timed out after %s task_id=%s", record.key, age, task_id)
         await self._end(record, LocalOutcome.TIMED_OUT, "timed_out", f"Gave up after {age} without a result.")
 
-    async def _record_seen(self, record: TaskRecord, task: GatewayTask) -> TaskRecord:
+    async def _record_seen(
+        self, record: TaskRecord, task: GatewayTask, events: EventsRead | None = None
+    ) -> TaskRecord:
         """Store what a GET returned (plus fresh progress text) and report it if that is owed."""
         key = record.key
-        progress, events_seen = record.progress, record.events_seen
-        if task.status is TaskStatus.PROCESSING and self._events_due(key):
-            progress, events_seen = await self._read_progress(record)
+        if events is None and task.status is TaskStatus.PROCESSING and self._events.due(key):
+            events = await self._events.read(record)
+        progress, events_seen = (
+            (events.progress, events.events_seen) if events else (record.progress, record.events_seen)
+        )
         now = self._clock()
         terminal = task.status.is_terminal
         next_poll_at = (
@@ -254,28 +283,6 @@ class TaskLifecycle:
         else:
             seconds = (now - record.created_at).total_seconds()
         self._policy.learn_duration(record.task_type, record.model, seconds)
-
-    def _events_due(self, key: str) -> bool:
-        last = self._last_events_call.get(key)
-        return last is None or time.monotonic() - last >= self._config.progress_interval
-
-    async def _read_progress(self, record: TaskRecord) -> tuple[str | None, int]:
-        task_id = created_task_id(record)
-        self._last_events_call[record.key] = time.monotonic()
-        try:
-            events = await self._gateway(
-                lambda: self._client.list_events(task_id, limit=EVENTS_PAGE, offset=record.events_seen)
-            )
-        except TaskApiError as error:  # progress is a nicety: the poll itself still counts
-            logger.debug("task %s events call failed: %r", record.key, error)
-            return record.progress, record.events_seen
-        progress = record.progress
-        for event in reversed(events):
-            text = informative_progress(event)
-            if text is not None:
-                progress = text
-                break
-        return progress, record.events_seen + len(events)
 
     # ----------------------------------------------------------------------------- front-end calls
 
@@ -378,7 +385,7 @@ class TaskLifecycle:
             self._reporter.report_owed(record.key)
 
     def _forget(self, key: str) -> None:
-        self._last_events_call.pop(key, None)
+        self._events.forget(key)
         self._cancel_sent.discard(key)
 
 

@@ -187,3 +187,25 @@ def test_config_rejects_nonsense():
         EngineConfig(poll_interval=0)
     with pytest.raises(ValueError, match="max_in_flight"):
         EngineConfig(max_in_flight=0)
+
+
+async def test_an_events_read_replaces_that_rounds_get(fake_gateway, client, store, notifier):
+    fake_gateway.script_when("swap", Script.success(after=1.5, progress=["a quarter", "half way"]))
+    config = config_with(poll_interval=0.1, progress_interval=0.3)
+    async with running_engine(client, store, notifier=notifier, config=config) as engine:
+        await submit_and_confirm(engine, new_task("k-swap", prompt="swap"))
+        final = await notifier.wait_final("k-swap")
+    task_requests = sorted(
+        (r for r in fake_gateway.requests if final.task_id in r.path and r.kind in {"get", "events"}),
+        key=lambda r: r.received_at,
+    )
+    kinds = [r.kind for r in task_requests]
+    assert kinds.count("events") >= 3
+    # Two requests in one round (within a fraction of the interval) happen only once: when the events
+    # read found the end and the GET fetches the result. Every other round is one request, not two.
+    back_to_back = [b for a, b in itertools.pairwise(task_requests) if b.received_at - a.received_at < 0.05]
+    assert len(back_to_back) <= 1
+    assert kinds[-1] == "get"
+    completed = fake_gateway.completion_time(final.task_id)
+    assert completed is not None
+    assert task_requests[-1].received_at - completed < 0.2  # the end is seen within about one round

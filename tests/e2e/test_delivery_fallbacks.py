@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 from pathlib import Path
 
@@ -107,3 +108,25 @@ async def test_progress_edits_respect_the_minimum_interval_and_skip_invisible_ch
         assert min(gaps) >= 0.45, gaps
         payloads = [(s.content, str(s.embeds), str(s.components)) for s in message.states]
         assert all(a != b for a, b in itertools.pairwise(payloads))
+
+
+async def test_rate_limited_edits_and_replies_are_retried_and_delivered_once(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    gateway.default_script = Script.never_finishes()
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
+        interaction = await discord_fake.slash_command("imagine", {"prompt": "a harbour"}, user="alice")
+        message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
+        await gateway.wait_for_tasks(1)
+        # A 429 with Via is retried by discord.py itself; one without (taken for a Cloudflare ban)
+        # surfaces as an error, and the engine reports the result again later.
+        discord_fake.force_rate_limit("webhook", 2, retry_after=0.1)
+        discord_fake.force_rate_limit("channel_message", 1, retry_after=0.1, via=False)
+        gateway.set_status(gateway.tasks_by_key[str(interaction.id)].task_id, TaskStatus.SUCCEEDED)
+
+        await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=15)
+        await discord_fake.wait_for(has(lambda: not cancel_custom_ids(message)))
+        await asyncio.sleep(0.5)  # time for a wrongly repeated report to show up
+        assert len(replies_to(discord_fake, message.id)) == 1
+        assert discord_fake.rate_limited_count >= 3
+        assert "Done" in embed_text(message)

@@ -171,16 +171,17 @@ class DiscordNotifier:
 
     # -- the two edit routes ----------------------------------------------------------------------------
 
-    def _token_usable(self, record: TaskRecord, state: _MessageState) -> bool:
+    def _usable_token(self, record: TaskRecord, state: _MessageState) -> str | None:
+        """The interaction token, while it can still edit the status message; else None."""
         expires = record.reply_token_expires_at
-        return (
-            record.reply_token is not None
-            and record.message_id is not None
+        usable = (
+            record.message_id is not None
             and not state.token_dead
             and expires is not None
             and expires - TOKEN_SAFETY_MARGIN > datetime.now(UTC)
             and self._client.application_id is not None
         )
+        return record.reply_token if usable else None
 
     async def _edit_status(
         self, record: TaskRecord, rendered: rendering.RenderedMessage, state: _MessageState, *, progress: bool
@@ -190,11 +191,9 @@ class DiscordNotifier:
             "embeds": list(rendered.embeds),
             "view": cancel_view(record.key) if rendered.show_cancel else None,
         }
-        if self._token_usable(record, state) and record.message_id is not None:
-            assert record.reply_token is not None  # noqa: S101  (checked by _token_usable, for mypy)
-            webhook = discord.Webhook.partial(
-                self._client.application_id or 0, record.reply_token, client=self._client
-            )
+        token = self._usable_token(record, state)
+        if token is not None and record.message_id is not None:
+            webhook = discord.Webhook.partial(self._client.application_id or 0, token, client=self._client)
             try:
                 await webhook.edit_message(record.message_id, **fields)
             except discord.NotFound as error:

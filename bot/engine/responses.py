@@ -94,15 +94,13 @@ def parse_result_assets(raw: object, *, status: TaskStatus, task_id: str) -> Res
             decoded = json.loads(raw)
         except ValueError:
             problem = "result_assets_json is not valid JSON"
-    if problem is None and not isinstance(decoded, dict):
-        problem = f"result_assets_json holds a {type(decoded).__name__}, not an object"
-    if problem is not None:
-        if status is TaskStatus.SUCCEEDED:
-            raise _malformed(f"{problem} (task {snippet(task_id, 80)})")
-        log.warning("task %s: %s; ignored because the task has not succeeded", snippet(task_id, 80), problem)
-        return None
-    assert isinstance(decoded, dict)  # noqa: S101 - narrowed above; here for mypy
-    return ResultAssets.from_mapping(decoded)
+    if problem is None and isinstance(decoded, dict):
+        return ResultAssets.from_mapping(decoded)
+    problem = problem or f"result_assets_json holds a {type(decoded).__name__}, not an object"
+    if status is TaskStatus.SUCCEEDED:
+        raise _malformed(f"{problem} (task {snippet(task_id, 80)})")
+    log.warning("task %s: %s; ignored because the task has not succeeded", snippet(task_id, 80), problem)
+    return None
 
 
 def parse_gateway_task(data: object, *, requested_id: str) -> GatewayTask:

@@ -238,8 +238,7 @@ class TaskLifecycle:
     ) -> TaskRecord:
         """Store what a GET returned (plus fresh progress text) and report it if that is owed."""
         key = record.key
-        if events is None and task.status is TaskStatus.PROCESSING and self._events.due(key):
-            events = await self._events.read(record)
+        # No events read in a GET's round: the next round reads them instead of a GET (progress.py).
         progress, events_seen = (
             (events.progress, events.events_seen) if events else (record.progress, record.events_seen)
         )

@@ -238,7 +238,9 @@ class TaskLifecycle:
     ) -> TaskRecord:
         """Store what a GET returned (plus fresh progress text) and report it if that is owed."""
         key = record.key
-        # No events read in a GET's round: the next round reads them instead of a GET (progress.py).
+        # No events read in a GET's round: a later round reads them instead of a GET (progress.py).
+        if task.status is TaskStatus.PROCESSING and record.status is not TaskStatus.PROCESSING:
+            self._events.processing_started(key)
         progress, events_seen = (
             (events.progress, events.events_seen) if events else (record.progress, record.events_seen)
         )

@@ -57,6 +57,14 @@ class EventsReader:
         last = self._last_call.get(key)
         return last is None or time.monotonic() - last >= self._progress_interval
 
+    def processing_started(self, key: str) -> None:
+        """A GET just saw the task start processing: its first events read is one interval away.
+
+        Jobs shorter than `progress_interval` then never need an events read at all: progress text
+        only matters for long ones, and an events round that finds the end costs a second request.
+        """
+        self._last_call.setdefault(key, time.monotonic())
+
     def forget(self, key: str) -> None:
         self._last_call.pop(key, None)
 

@@ -86,8 +86,9 @@ class SchedulePolicy:
         return min(samples) * DURATION_SAFETY_FACTOR
 
     def first_poll_at(self, now: datetime, task_type: TaskType, model: str) -> datetime:
-        """The first poll after a create: jittered below the interval so bursts do not synchronise."""
-        jittered = self._config.poll_interval * self._rng.uniform(0.5, 1.0)
+        """The first poll after a create: one interval on, give or take 10% so a burst of creates
+        does not poll in lockstep (no earlier: a poll before the task could have run is wasted)."""
+        jittered = self._config.poll_interval * self._rng.uniform(0.9, 1.1)
         delay = max(jittered, self.minimum_duration(task_type, model))
         return now + timedelta(seconds=delay)
 

@@ -93,8 +93,8 @@ async def test_first_polls_of_a_burst_are_spread_out(fake_gateway, client, store
             await submit_and_confirm(engine, new_task(f"k-burst-{i}"))
         rows = [await wait_for_row(store, f"k-burst-{i}", lambda r: r.is_created) for i in range(20)]
     delays = [(r.next_poll_at - r.updated_at).total_seconds() for r in rows if r.next_poll_at]
-    assert all(0.19 <= d <= 0.41 for d in delays)
-    assert max(delays) - min(delays) > 0.05  # not one synchronised wave
+    assert all(0.35 <= d <= 0.45 for d in delays)
+    assert max(delays) - min(delays) > 0.02  # not one synchronised wave
 
 
 async def test_events_are_read_at_most_once_per_progress_interval_and_only_while_processing(
@@ -123,6 +123,11 @@ async def test_events_are_read_at_most_once_per_progress_interval_and_only_while
     assert set(progress) <= {"10%", "40%", "70%"}
 
 
+def polls(gateway: FakeGateway) -> int:
+    """Rounds of polling so far: GETs and the events reads that stand in for them."""
+    return len(gateway.requests_of("get")) + len(gateway.requests_of("events"))
+
+
 async def test_learned_durations_save_polls_without_delaying_results(fake_gateway, client, store, notifier):
     fake_gateway.default_script = Script.success(after=0.8)
     async with running_engine(client, store, notifier=notifier) as engine:
@@ -130,13 +135,13 @@ async def test_learned_durations_save_polls_without_delaying_results(fake_gatewa
         for key in first:
             await submit_and_confirm(engine, new_task(key, model="kling-video", task_type=TaskType.VIDEO))
         await notifier.wait_for(lambda: all(notifier.finals(k) for k in first))
-        gets_before = len(fake_gateway.requests_of("get"))
+        polls_before = polls(fake_gateway)
         await submit_and_confirm(engine, new_task("k-learned", model="kling-video", task_type=TaskType.VIDEO))
         final = await notifier.wait_final("k-learned")
         reported_at = time.monotonic()
-    gets_for_last = len(fake_gateway.requests_of("get")) - gets_before
-    per_task_before = gets_before / len(first)
-    assert gets_for_last < per_task_before / 2  # no polls before ~75% of the fastest duration seen
+    polls_for_last = polls(fake_gateway) - polls_before
+    per_task_before = polls_before / len(first)
+    assert polls_for_last < per_task_before / 2  # no polls before ~75% of the fastest duration seen
     completed = fake_gateway.completion_time(final.task_id)
     assert completed is not None
     assert reported_at - completed < 0.3  # still seen within about one poll interval
@@ -166,7 +171,7 @@ def test_learned_minimum_duration_delays_only_the_early_polls():
     for seconds in [100.0, 120.0, 90.0, 150.0]:
         policy.learn_duration(*kind, seconds)
     assert policy.minimum_duration(*kind) == 0.0  # too few samples to trust
-    assert policy.first_poll_at(now, *kind) <= now + timedelta(seconds=3)
+    assert policy.first_poll_at(now, *kind) <= now + timedelta(seconds=3.3)
     policy.learn_duration(*kind, 110.0)
     assert policy.minimum_duration(*kind) == pytest.approx(90.0 * 0.75)
     assert policy.minimum_duration(TaskType.VIDEO, "other-model") == 0.0

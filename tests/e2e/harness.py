@@ -19,8 +19,9 @@ from bot.engine.engine import EngineConfig, TaskEngine
 from bot.engine.sqlite_store import SqliteTaskStore
 from bot.settings import Settings
 from tests.fakes.discord import FakeDiscord, run_bot
-from tests.fakes.discord_model import FakeMessage
+from tests.fakes.discord_model import FakeInteraction, FakeMessage
 from tests.fakes.gateway import FakeGateway
+from tests.fakes.gateway_script import FakeTask
 
 CANCEL_PREFIX = "mindproxy:cancel:"
 
@@ -114,6 +115,16 @@ def replies_to(discord: FakeDiscord, message_id: int) -> list[FakeMessage]:
 def ephemeral_texts(discord: FakeDiscord, interaction_id: int) -> list[str]:
     interaction = discord.interactions_by_id[interaction_id]
     return [str(r.data.get("content") or "") for r in interaction.responses if r.ephemeral]
+
+
+async def start_job(
+    discord: FakeDiscord, gateway: FakeGateway, command: str, prompt: str, *, user: str
+) -> tuple[FakeInteraction, FakeMessage, FakeTask]:
+    """Run a slash command and wait until its status message is shown and the gateway has the task."""
+    interaction = await discord.slash_command(command, {"prompt": prompt}, user=user)
+    message = await discord.wait_for(lambda: status_message(discord, interaction.id))
+    task = await discord.wait_for(lambda: gateway.tasks_by_key.get(str(interaction.id)))
+    return interaction, message, task
 
 
 def has(predicate: Callable[[], object]) -> Callable[[], bool]:

@@ -7,7 +7,15 @@ import itertools
 from pathlib import Path
 
 from bot.engine.models import TaskStatus
-from tests.e2e.harness import cancel_custom_ids, embed_text, has, replies_to, running_bot, status_message
+from tests.e2e.harness import (
+    cancel_custom_ids,
+    embed_text,
+    has,
+    replies_to,
+    running_bot,
+    start_job,
+    status_message,
+)
 from tests.fakes.discord import FakeDiscord
 from tests.fakes.gateway import FakeGateway
 from tests.fakes.gateway_script import Script
@@ -18,11 +26,10 @@ async def test_after_the_token_expires_the_message_is_edited_through_the_channel
 ) -> None:
     gateway.default_script = Script.never_finishes()
     async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
-        interaction = await discord_fake.slash_command("video", {"prompt": "a long film"}, user="alice")
-        message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
-        await gateway.wait_for_tasks(1)
+        interaction, message, task = await start_job(
+            discord_fake, gateway, "video", "a long film", user="alice"
+        )
         discord_fake.expire_token(interaction)
-        task = gateway.tasks_by_key[str(interaction.id)]
         gateway.set_status(task.task_id, TaskStatus.SUCCEEDED)
 
         reply = (await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=10))[0]
@@ -39,11 +46,8 @@ async def test_a_deleted_status_message_gets_the_result_as_a_new_message_that_me
 ) -> None:
     gateway.default_script = Script.never_finishes()
     async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
-        interaction = await discord_fake.slash_command("imagine", {"prompt": "a castle"}, user="bob")
-        message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
-        await gateway.wait_for_tasks(1)
+        interaction, message, task = await start_job(discord_fake, gateway, "imagine", "a castle", user="bob")
         discord_fake.delete_message(message.id)
-        task = gateway.tasks_by_key[str(interaction.id)]
         gateway.set_status(task.task_id, TaskStatus.SUCCEEDED)
 
         def standalone():
@@ -63,12 +67,9 @@ async def test_an_unreachable_channel_sends_the_result_by_dm(
 ) -> None:
     gateway.default_script = Script.never_finishes()
     async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
-        interaction = await discord_fake.slash_command("imagine", {"prompt": "a tower"}, user="carol")
-        await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
-        await gateway.wait_for_tasks(1)
+        interaction, _, task = await start_job(discord_fake, gateway, "imagine", "a tower", user="carol")
         discord_fake.expire_token(interaction)
         discord_fake.forbid_channel(discord_fake.channel("general"))
-        task = gateway.tasks_by_key[str(interaction.id)]
         gateway.set_status(task.task_id, TaskStatus.SUCCEEDED)
 
         dm = discord_fake.dm_channel(discord_fake.user("carol"))
@@ -115,14 +116,12 @@ async def test_rate_limited_edits_and_replies_are_retried_and_delivered_once(
 ) -> None:
     gateway.default_script = Script.never_finishes()
     async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
-        interaction = await discord_fake.slash_command("imagine", {"prompt": "a harbour"}, user="alice")
-        message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
-        await gateway.wait_for_tasks(1)
+        _, message, task = await start_job(discord_fake, gateway, "imagine", "a harbour", user="alice")
         # A 429 with Via is retried by discord.py itself; one without (taken for a Cloudflare ban)
         # surfaces as an error, and the engine reports the result again later.
         discord_fake.force_rate_limit("webhook", 2, retry_after=0.1)
         discord_fake.force_rate_limit("channel_message", 1, retry_after=0.1, via=False)
-        gateway.set_status(gateway.tasks_by_key[str(interaction.id)].task_id, TaskStatus.SUCCEEDED)
+        gateway.set_status(task.task_id, TaskStatus.SUCCEEDED)
 
         await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=15)
         await discord_fake.wait_for(has(lambda: not cancel_custom_ids(message)))

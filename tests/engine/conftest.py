@@ -1,4 +1,4 @@
-"""Fixtures for engine tests: a started fake gateway and a task API client pointed at it."""
+"""Fixtures for engine tests: a started fake gateway, clients pointed at it, a real store, a notifier."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ from collections.abc import AsyncIterator
 import pytest
 
 from bot.engine.client import TaskApiClient
+from bot.engine.sqlite_store import SqliteTaskStore
+from tests.engine.engine_support import RecordingNotifier, make_client
 from tests.fakes.gateway import FakeGateway
 
 
@@ -35,3 +37,22 @@ async def task_client(fake_gateway: FakeGateway, gateway_api_key: str) -> AsyncI
         backoff_base=0.01,
     ) as client:
         yield client
+
+
+@pytest.fixture
+async def store(tmp_path) -> AsyncIterator[SqliteTaskStore]:
+    """A real SQLite store in a fresh file (the store's own tests define theirs)."""
+    async with SqliteTaskStore(tmp_path / "tasks.sqlite3") as opened:
+        yield opened
+
+
+@pytest.fixture
+async def client(fake_gateway: FakeGateway) -> AsyncIterator[TaskApiClient]:
+    """The engine tests' client: fast retries, no rate limiter."""
+    async with make_client(fake_gateway) as opened:
+        yield opened
+
+
+@pytest.fixture
+def notifier() -> RecordingNotifier:
+    return RecordingNotifier()

@@ -16,34 +16,15 @@ from bot.engine.sqlite_store import SqliteTaskStore
 from bot.engine.store import DuplicateTaskError
 from tests.engine.engine_support import (
     FAST,
-    RecordingNotifier,
     config_with,
-    make_client,
     new_task,
     running_engine,
     submit_and_confirm,
     wait_for_row,
 )
-from tests.fakes.gateway import FakeGateway, Script
+from tests.fakes.gateway import Script
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-async def store(tmp_path) -> AsyncIterator[SqliteTaskStore]:
-    async with SqliteTaskStore(tmp_path / "tasks.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-async def client(fake_gateway: FakeGateway):
-    async with make_client(fake_gateway) as opened:
-        yield opened
-
-
-@pytest.fixture
-def notifier() -> RecordingNotifier:
-    return RecordingNotifier()
 
 
 @pytest.fixture

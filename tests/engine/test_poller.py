@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
 import pytest
@@ -26,23 +25,6 @@ from tests.engine.engine_support import (
 from tests.fakes.gateway import FakeGateway, Script
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-async def store(tmp_path) -> AsyncIterator[SqliteTaskStore]:
-    async with SqliteTaskStore(tmp_path / "tasks.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-async def client(fake_gateway: FakeGateway):
-    async with make_client(fake_gateway) as opened:
-        yield opened
-
-
-@pytest.fixture
-def notifier() -> RecordingNotifier:
-    return RecordingNotifier()
 
 
 # ------------------------------------------------------------------------------------- lifecycles

@@ -6,7 +6,6 @@ from __future__ import annotations
 import itertools
 import random
 import time
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -17,10 +16,8 @@ from bot.engine.models import TaskStatus, TaskType
 from bot.engine.notifier import UpdateKind
 from bot.engine.rate_limit import RequestRateLimiter
 from bot.engine.scheduling import SchedulePolicy
-from bot.engine.sqlite_store import SqliteTaskStore
 from tests.engine.engine_support import (
     ConcurrencyCountingTransport,
-    RecordingNotifier,
     config_with,
     make_client,
     new_task,
@@ -31,23 +28,6 @@ from tests.engine.engine_support import (
 from tests.fakes.gateway import FakeGateway, Script
 
 pytestmark = pytest.mark.timeout(30)
-
-
-@pytest.fixture
-async def store(tmp_path) -> AsyncIterator[SqliteTaskStore]:
-    async with SqliteTaskStore(tmp_path / "tasks.sqlite3") as opened:
-        yield opened
-
-
-@pytest.fixture
-async def client(fake_gateway: FakeGateway):
-    async with make_client(fake_gateway) as opened:
-        yield opened
-
-
-@pytest.fixture
-def notifier() -> RecordingNotifier:
-    return RecordingNotifier()
 
 
 # --------------------------------------------------------------------------------- load and limits

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -40,9 +41,15 @@ async def task_client(fake_gateway: FakeGateway, gateway_api_key: str) -> AsyncI
 
 
 @pytest.fixture
-async def store(tmp_path) -> AsyncIterator[SqliteTaskStore]:
-    """A real SQLite store in a fresh file (the store's own tests define theirs)."""
-    async with SqliteTaskStore(tmp_path / "tasks.sqlite3") as opened:
+def db_path(tmp_path: Path) -> Path:
+    """A database file in a folder that does not exist yet (the store creates it)."""
+    return tmp_path / "data" / "tasks.sqlite3"
+
+
+@pytest.fixture
+async def store(db_path: Path) -> AsyncIterator[SqliteTaskStore]:
+    """A real, open SQLite store in a fresh file."""
+    async with SqliteTaskStore(db_path) as opened:
         yield opened
 
 

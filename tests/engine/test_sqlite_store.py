@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta, timezone
-from pathlib import Path
 
 import pytest
 
@@ -13,18 +11,6 @@ from bot.engine.models import LocalOutcome, ResultAssets, TaskStatus, TaskType
 from bot.engine.sqlite_store import SqliteTaskStore
 from bot.engine.store import ActiveLimitError, DuplicateTaskError, UnknownTaskError
 from tests.engine.sqlite_store_support import T0, at, created, new_task, poll
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "tasks.sqlite3"
-
-
-@pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SqliteTaskStore]:
-    async with SqliteTaskStore(db_path) as opened:
-        yield opened
-
 
 # -- insert and get -------------------------------------------------------------------------------
 

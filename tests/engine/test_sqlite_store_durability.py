@@ -9,7 +9,6 @@ import sqlite3
 import subprocess
 import sys
 import time
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -18,18 +17,6 @@ from bot.engine.models import TaskStatus, TaskType
 from bot.engine.sqlite_store import SqliteTaskStore
 from bot.engine.store import TaskRecord
 from tests.engine.sqlite_store_support import REPO_ROOT, T0, at, created, new_task, poll
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "tasks.sqlite3"
-
-
-@pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SqliteTaskStore]:
-    async with SqliteTaskStore(db_path) as opened:
-        yield opened
-
 
 # -- open, pragmas, lifecycle -------------------------------------------------------------------
 

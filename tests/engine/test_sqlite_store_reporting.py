@@ -3,26 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from pathlib import Path
-
-import pytest
 
 from bot.engine.models import LocalOutcome, TaskStatus
 from bot.engine.sqlite_store import SqliteTaskStore
 from tests.engine.sqlite_store_support import at, created, poll
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "data" / "tasks.sqlite3"
-
-
-@pytest.fixture
-async def store(db_path: Path) -> AsyncIterator[SqliteTaskStore]:
-    async with SqliteTaskStore(db_path) as opened:
-        yield opened
-
 
 # -- exactly-once reporting -----------------------------------------------------------------------
 

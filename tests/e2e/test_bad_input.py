@@ -55,10 +55,10 @@ async def test_bad_input_gets_a_clear_private_answer_and_no_task(
             or status_message(discord_fake, interaction.id).ephemeral
         )
         assert gateway.requests_of("create") == []
-        assert await_no_public_messages(discord_fake)
+        assert no_public_messages(discord_fake)
 
 
-def await_no_public_messages(discord_fake: FakeDiscord) -> bool:
+def no_public_messages(discord_fake: FakeDiscord) -> bool:
     return all(m.ephemeral for m in discord_fake.messages_by_id.values())
 
 

@@ -16,6 +16,7 @@ import httpx
 REPO_ROOT = Path(__file__).resolve().parent.parent
 API_KEY = "benchmark-key"
 READY_TIMEOUT = 30.0
+LISTENING = "listening on "
 
 
 class ChildFailedError(RuntimeError):
@@ -23,7 +24,7 @@ class ChildFailedError(RuntimeError):
 
 
 class GatewayProcess:
-    """`python -m tests.fakes.gateway` in its own process, with tasks lasting `min..max` seconds."""
+    """`python -m bot simulate` in its own process, with tasks lasting `min..max` seconds."""
 
     def __init__(
         self,
@@ -37,7 +38,9 @@ class GatewayProcess:
         self._argv = [
             sys.executable,
             "-m",
-            "tests.fakes.gateway",
+            "bot",
+            "simulate",
+            "--stats",
             "--port",
             "0",
             "--api-key",
@@ -64,15 +67,15 @@ class GatewayProcess:
         assert self._process.stdout is not None
         deadline = time.monotonic() + READY_TIMEOUT
         line = ""
-        # The fake prints nothing before READY, so a blocking readline returns READY or "" (it died).
-        while not line.startswith("READY") and time.monotonic() < deadline:
+        # The simulator's first line names its address, so a blocking readline returns it or "" (it died).
+        while LISTENING not in line and time.monotonic() < deadline:
             line = self._process.stdout.readline()
             if not line:
                 break
-        if not line.startswith("READY"):
+        if LISTENING not in line:
             self.__exit__(None, None, None)
             raise ChildFailedError(f"fake gateway did not start; see {self._log_path}")
-        self.base_url = f"http://127.0.0.1:{int(line.split()[1])}"
+        self.base_url = line.split(LISTENING, 1)[1].strip()
         return self
 
     def stats(self) -> dict[str, Any]:

@@ -34,13 +34,14 @@ from typing import Any
 import httpx
 
 from benchmarks.bench_stats import percentile
-from bot.engine.client import TaskApiClient
-from bot.engine.engine import EngineConfig, TaskEngine
-from bot.engine.models import TaskStatus, TaskType
+from bot.engine.api.client import TaskApiClient
+from bot.engine.api.models import TaskStatus, TaskType
+from bot.engine.api.rate_limit import RequestRateLimiter
+from bot.engine.config import EngineConfig
 from bot.engine.notifier import TaskUpdate
-from bot.engine.rate_limit import RequestRateLimiter
-from bot.engine.sqlite_store import SqliteTaskStore
-from bot.engine.store import NewTask
+from bot.engine.store.interface import NewTask
+from bot.engine.store.sqlite.store import SqliteTaskStore
+from bot.engine.task_engine import TaskEngine
 
 LAG_PROBE_PERIOD = 0.05  # the probe: a coroutine sleeping 50 ms in a loop, measuring oversleep
 MODEL = "flux-1-dev"

@@ -1,4 +1,4 @@
-"""`python -m bot [run|check|sync|health]`: parse the command line, load settings, hand over."""
+"""`python -m bot [run|check|sync|health|simulate]`: parse the command line, load settings, hand over."""
 
 from __future__ import annotations
 
@@ -19,6 +19,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         "--guild", type=int, metavar="ID", help="sync to one guild (instant) instead of globally"
     )
     commands.add_parser("health", help="exit 0 when the running bot is healthy (for Docker HEALTHCHECK)")
+    simulate = commands.add_parser(
+        "simulate", help="run a simulated MindProxy gateway on this machine (try the bot without a key)"
+    )
+    from bot.app.simulate import add_arguments
+
+    add_arguments(simulate)
     return parser.parse_args(argv)
 
 
@@ -26,23 +32,27 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     command = args.command or "run"
     if command == "check":
-        from bot.check import run_check
+        from bot.app.check import run_check
 
         return asyncio.run(run_check())
+    if command == "simulate":  # needs no settings: it stands in for the gateway
+        from bot.app.simulate import run_simulator
+
+        return asyncio.run(run_simulator(args))
     try:
         settings = load_settings()
     except ConfigurationError as error:
         print(f"configuration error: {error}", file=sys.stderr)  # noqa: T201
         return 2
     if command == "health":
-        from bot.health import check_health
+        from bot.app.health import check_health
 
         return check_health(settings)
     if command == "sync":
-        from bot.sync import run_sync
+        from bot.app.sync import run_sync
 
         return asyncio.run(run_sync(settings, guild_id=args.guild))
-    from bot.runtime import configure_logging, run_bot
+    from bot.app.runtime import configure_logging, run_bot
 
     configure_logging(settings)
     return asyncio.run(run_bot(settings))

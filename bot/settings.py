@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from bot.engine.models import TaskType
+from bot.engine.api.models import TaskType
 
 DEFAULT_BASE_URL = "https://gateway.mindproxy.ai"
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Protocol
 
-from bot.engine.store import TaskRecord
+from bot.engine.store.interface import TaskRecord
 
 
 class UpdateKind(Enum):

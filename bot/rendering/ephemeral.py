@@ -10,8 +10,8 @@ from collections.abc import Sequence
 
 import discord
 
-from bot.engine.models import LocalOutcome, TaskStatus
-from bot.engine.store import TaskRecord
+from bot.engine.api.models import LocalOutcome, TaskStatus
+from bot.engine.store.interface import TaskRecord
 from bot.rendering.states import DisplayState, charge_note, display_state, processing_started_at
 from bot.rendering.text import (
     CONTENT_LIMIT,

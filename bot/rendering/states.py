@@ -7,8 +7,8 @@ from enum import Enum
 
 import discord
 
-from bot.engine.models import LocalOutcome, TaskStatus, TaskType
-from bot.engine.store import TaskRecord
+from bot.engine.api.models import LocalOutcome, TaskStatus, TaskType
+from bot.engine.store.interface import TaskRecord
 from bot.rendering.text import parse_moment
 
 

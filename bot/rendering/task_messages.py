@@ -12,8 +12,8 @@ from dataclasses import dataclass
 
 import discord
 
-from bot.engine.models import LocalOutcome, ResultAssets, TaskType
-from bot.engine.store import TaskRecord
+from bot.engine.api.models import LocalOutcome, ResultAssets, TaskType
+from bot.engine.store.interface import TaskRecord
 from bot.rendering.states import (
     DisplayState,
     advice,

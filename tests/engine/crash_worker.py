@@ -18,12 +18,13 @@ import os
 import signal
 from pathlib import Path
 
-from bot.engine.client import TaskApiClient
-from bot.engine.engine import EngineConfig, TaskEngine
-from bot.engine.models import TaskType
+from bot.engine.api.client import TaskApiClient
+from bot.engine.api.models import TaskType
+from bot.engine.config import EngineConfig
 from bot.engine.notifier import TaskUpdate
-from bot.engine.sqlite_store import SqliteTaskStore
-from bot.engine.store import NewTask
+from bot.engine.store.interface import NewTask
+from bot.engine.store.sqlite.store import SqliteTaskStore
+from bot.engine.task_engine import TaskEngine
 
 CONFIG = EngineConfig(
     poll_interval=0.05,

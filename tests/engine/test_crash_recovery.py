@@ -20,9 +20,9 @@ from typing import Any
 
 import pytest
 
-from bot.engine.models import TaskStatus
-from bot.engine.sqlite_store import SqliteTaskStore
-from tests.fakes.gateway import FakeGateway, Script
+from bot.engine.api.models import TaskStatus
+from bot.engine.store.sqlite.store import SqliteTaskStore
+from bot.testing.fake_gateway.server import FakeGateway, Script
 
 pytestmark = pytest.mark.timeout(60)
 

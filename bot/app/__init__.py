@@ -1,0 +1,1 @@
+"""Process wiring and operator commands: run (runtime), check, sync, health, simulate."""

@@ -1,0 +1,107 @@
+"""Builds the long-lived resources once and runs the bot until SIGTERM/SIGINT.
+
+Settings, the SQLite connection and the httpx client are made here, handed to the engine and the
+bot, and closed here in reverse order (python-discord/bot and discord.py's advanced_startup.py style).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import signal
+
+import discord
+from discord.utils import setup_logging
+
+from bot.app.heartbeat import beat, heartbeat_path
+from bot.background import create_task
+from bot.engine.api.client import TaskApiClient
+from bot.engine.api.rate_limit import RequestRateLimiter
+from bot.engine.api.redaction import install_redaction
+from bot.engine.config import EngineConfig
+from bot.engine.store.sqlite.store import SqliteTaskStore
+from bot.engine.task_engine import TaskEngine
+from bot.frontend.client import MindProxyBot
+from bot.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def configure_logging(settings: Settings) -> None:
+    """discord.py's own handler and format, plus a filter that keeps both secrets out of every line."""
+    setup_logging(level=logging.getLevelNamesMapping()[settings.log_level], root=True)
+    # One line per poll or query would drown the log; their warnings still show.
+    for chatty in ("httpx", "httpcore", "aiosqlite"):
+        logging.getLogger(chatty).setLevel(logging.WARNING)
+    install_redaction([settings.discord_token.get_secret_value(), settings.tt_api_key.get_secret_value()])
+
+
+def apply_discord_api_base(settings: Settings) -> None:
+    """Point discord.py's REST calls (webhook and interaction routes included) at a proxy, if set."""
+    if settings.discord_api_base_url:
+        discord.http.Route.BASE = settings.discord_api_base_url
+
+
+def engine_config(settings: Settings) -> EngineConfig:
+    return EngineConfig(
+        poll_interval=settings.poll_interval,
+        max_in_flight=settings.gateway_max_in_flight,
+        task_max_age=settings.task_max_age,
+    )
+
+
+def build_client(settings: Settings) -> TaskApiClient:
+    return TaskApiClient(
+        base_url=settings.mindproxy_base_url,
+        api_key=settings.tt_api_key,
+        timeout=settings.gateway_timeout,
+        rate_limiter=RequestRateLimiter(settings.gateway_max_rps),
+    )
+
+
+async def run_bot(settings: Settings) -> int:
+    """Run until a signal or a fatal error; the exit status for the process."""
+    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+    apply_discord_api_base(settings)
+    async with SqliteTaskStore(settings.database_path) as store, build_client(settings) as client:
+        engine = TaskEngine(client, store, config=engine_config(settings))
+        bot = MindProxyBot(settings=settings, engine=engine, sync_commands=settings.sync_commands_on_start)
+        async with bot:
+            stop = asyncio.Event()
+            loop = asyncio.get_running_loop()
+            for signum in (signal.SIGTERM, signal.SIGINT):
+                loop.add_signal_handler(signum, stop.set)
+            # The runner's and stopper's ends are awaited right here, so they are not background tasks.
+            runner = asyncio.create_task(bot.start(settings.discord_token.get_secret_value()), name="discord")
+            stopper = asyncio.create_task(stop.wait(), name="signal")
+            heartbeat = create_task(
+                beat(lambda: bot.is_ready() and bot.engine.running, heartbeat_path(settings)),
+                name="heartbeat",
+            )
+            try:
+                await asyncio.wait({runner, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                log.info("shutting down")
+                for signum in (signal.SIGTERM, signal.SIGINT):
+                    loop.remove_signal_handler(signum)
+                for task in (stopper, heartbeat):
+                    task.cancel()
+                await bot.close()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await heartbeat
+            if runner.done() and not runner.cancelled() and runner.exception() is not None:
+                error = runner.exception()
+                if isinstance(error, discord.LoginFailure):
+                    log.error("Discord refused DISCORD_TOKEN: check the bot token in the Developer Portal")
+                    return 1
+                if isinstance(error, discord.PrivilegedIntentsRequired):
+                    log.error("Discord refused an intent: %s", error)
+                    return 1
+                log.error("the bot stopped on an error", exc_info=error)
+                return 1
+            runner.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await runner
+    log.info("stopped cleanly")
+    return 0

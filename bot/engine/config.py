@@ -1,0 +1,42 @@
+"""The engine's configuration (all durations in seconds) and its clock."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+
+def utc_now() -> datetime:
+    """The default clock of the engine: aware UTC."""
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class EngineConfig:
+    poll_interval: float = 3.0  # seconds between polls of one task (gateway advises 2-5 s)
+    max_in_flight: int = 32  # concurrent gateway calls made by the engine
+    task_max_age: float = 7200.0  # give up (TIMED_OUT, and cancel at the gateway) after this
+    progress_interval: float = 9.0  # at most one events call per task per this many seconds
+    max_backoff: float = 60.0  # cap of the per-task backoff after failed calls
+    create_give_up_after: float = 300.0  # a create still failing this long after the request -> UNREACHABLE
+    confirm_grace: float = 30.0  # an unconfirmed row is sent anyway after this
+    notify_retry: float = 5.0  # first delay before re-trying a failed notifier call (then backoff)
+    batch_size: int = 256  # rows read per scheduling pass
+    stop_timeout: float = 10.0  # how long stop() lets in-flight calls finish before cancelling them
+
+    def __post_init__(self) -> None:
+        positive = {
+            "poll_interval": self.poll_interval,
+            "max_in_flight": self.max_in_flight,
+            "task_max_age": self.task_max_age,
+            "progress_interval": self.progress_interval,
+            "max_backoff": self.max_backoff,
+            "create_give_up_after": self.create_give_up_after,
+            "notify_retry": self.notify_retry,
+            "batch_size": self.batch_size,
+        }
+        for name, value in positive.items():
+            if value <= 0:
+                raise ValueError(f"{name} must be positive, got {value!r}")
+        if self.confirm_grace < 0 or self.stop_timeout < 0:
+            raise ValueError("confirm_grace and stop_timeout must not be negative")

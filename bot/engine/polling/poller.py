@@ -1,0 +1,155 @@
+"""The engine's one background loop: finds due rows and owed reports, and hands them to workers.
+
+There is one loop task for the whole process, not one coroutine per task. Each pass reads the rows
+that are due (at most as many as there are free worker slots), starts a tracked worker per row
+(`TaskLifecycle.advance`), starts report tasks for owed reports, and then sleeps until the store's
+next wake-up (capped, so rows written by other means are seen) or until `wake()` is called.
+The loop survives any single failure: it logs it, backs off a little and carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from bot.background import create_task
+from bot.engine.config import EngineConfig
+from bot.engine.polling.lifecycle import TaskLifecycle
+from bot.engine.polling.reporting import Reporter, finish_or_cancel
+from bot.engine.store.interface import TaskRecord, TaskStore
+
+logger = logging.getLogger(__name__)
+
+MAX_IDLE_SLEEP = 1.0  # the longest the loop sleeps without looking at the store again
+PASS_FAILURE_BACKOFF_CAP = 5.0
+
+
+class Poller:
+    def __init__(
+        self,
+        store: TaskStore,
+        lifecycle: TaskLifecycle,
+        reporter: Reporter,
+        config: EngineConfig,
+        clock: Callable[[], datetime],
+    ) -> None:
+        self._store = store
+        self._lifecycle = lifecycle
+        self._reporter = reporter
+        self._config = config
+        self._clock = clock
+        self._wake = asyncio.Event()
+        self._in_flight: set[str] = set()  # keys with a worker running
+        self._workers: set[asyncio.Task[None]] = set()
+        self._loop_task: asyncio.Task[None] | None = None
+        self._stopping = False
+        # When every due row is already being worked on, the store's next wake-up is in the past;
+        # this floor keeps the loop from spinning until those workers finish (they also wake it).
+        self._min_sleep = min(max(config.poll_interval / 20, 0.005), 0.1)
+
+    @property
+    def running(self) -> bool:
+        return self._loop_task is not None and not self._loop_task.done()
+
+    @property
+    def in_flight(self) -> frozenset[str]:
+        return frozenset(self._in_flight)
+
+    def wake(self) -> None:
+        """Run a pass now (a row was confirmed, a worker finished, a notifier was set)."""
+        self._wake.set()
+
+    def start(self) -> None:
+        if self.running:
+            return
+        self._stopping = False
+        self._reporter.resume()
+        self._loop_task = create_task(self._run(), name="task-engine-poller")
+
+    async def stop(self) -> None:
+        """Stop scheduling; let running workers and reports finish (bounded), then cancel the rest."""
+        loop_task = self._loop_task
+        if loop_task is None:
+            return
+        self._stopping = True
+        self._wake.set()
+        deadline = time.monotonic() + self._config.stop_timeout
+        # The loop leaves at its next check; a pass in progress finishes its store call first.
+        _, pending = await asyncio.wait({loop_task}, timeout=self._config.stop_timeout)
+        if pending:
+            loop_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await loop_task
+        await finish_or_cancel(self._workers, max(0.0, deadline - time.monotonic()))
+        await self._reporter.stop(max(0.0, deadline - time.monotonic()))
+        self._loop_task = None
+        logger.info("task engine poller stopped")
+
+    async def _run(self) -> None:
+        logger.info("task engine poller started")
+        failures = 0
+        while not self._stopping:
+            self._wake.clear()  # before reading: a wake() during the pass triggers the next one
+            try:
+                delay = await self._pass()
+                failures = 0
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                failures += 1
+                delay = min(PASS_FAILURE_BACKOFF_CAP, 0.05 * 2.0 ** min(failures, 10))
+                logger.exception("scheduling pass failed (%d in a row); retrying in %.2fs", failures, delay)
+            if self._stopping:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), timeout=delay)
+
+    async def _pass(self) -> float:
+        """One scheduling pass; returns how long to sleep before the next one."""
+        now = self._clock()
+        free = self._config.max_in_flight - len(self._in_flight)
+        if free > 0:
+            due = await self._store.due_for_poll(
+                now=now, limit=min(self._config.batch_size, free), exclude=set(self._in_flight)
+            )
+            for record in due:
+                self._spawn_worker(record)
+        report_slots = self._reporter.free_slots
+        if report_slots > 0:
+            owed = await self._store.due_for_notify(
+                now=now,
+                limit=min(self._config.batch_size, report_slots),
+                exclude=set(self._reporter.active_keys),
+            )
+            self._reporter.start_due(owed)
+        wakeup = await self._store.next_wakeup()
+        if wakeup is None:
+            return MAX_IDLE_SLEEP
+        delay = (wakeup - self._clock()).total_seconds()
+        return min(max(delay, self._min_sleep), MAX_IDLE_SLEEP)
+
+    def _spawn_worker(self, record: TaskRecord) -> None:
+        key = record.key
+        if key in self._in_flight:
+            return
+        self._in_flight.add(key)
+        create_task(self._work(key), name=f"task-step:{key}", group=self._workers)
+
+    async def _work(self, key: str) -> None:
+        try:
+            await self._lifecycle.advance(key)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            logger.exception("task %s: step failed; delaying it", key)
+            try:
+                await self._lifecycle.push_back(key, error)
+            except Exception:
+                logger.exception("task %s: could not delay it after a failure", key)
+        finally:
+            self._in_flight.discard(key)
+            self._wake.set()

@@ -1,0 +1,1 @@
+"""Where task rows live: the `TaskStore` interface (interface.py) and its implementations."""

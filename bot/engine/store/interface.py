@@ -1,0 +1,213 @@
+"""The task store interface and the row it keeps per request.
+
+The engine only talks to `TaskStore`; `SqliteTaskStore` (sqlite_store.py) is the one implementation
+today, and a PostgreSQL one can be added behind the same Protocol.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+from bot.engine.api.models import LocalOutcome, ResultAssets, TaskStatus, TaskType
+
+
+@dataclass(frozen=True, slots=True)
+class NewTask:
+    """What a front end hands the engine for one request. `key` is the idempotency key."""
+
+    key: str
+    task_type: TaskType
+    model: str
+    prompt: str
+    requester_id: int
+    channel_id: int
+    guild_id: int | None = None
+    input_assets: dict[str, Any] | None = None
+    metadata: dict[str, Any] | None = None
+    # Where the front end will show the task: a message id (once known) and a short-lived reply token.
+    message_id: int | None = None
+    reply_token: str | None = None
+    reply_token_expires_at: datetime | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TaskRecord:
+    """One row of the store: a request, what the gateway said of it, and what was reported."""
+
+    key: str
+    task_type: TaskType
+    model: str
+    prompt: str
+    requester_id: int
+    channel_id: int
+    guild_id: int | None
+    input_assets: dict[str, Any] | None
+    metadata: dict[str, Any] | None
+    message_id: int | None
+    reply_token: str | None
+    reply_token_expires_at: datetime | None
+
+    task_id: str | None  # None until the gateway accepted the create
+    status: TaskStatus | None  # last status seen from the gateway; None before the create's answer
+    local_outcome: LocalOutcome | None  # set when the task ended without a gateway terminal status
+    progress: str | None  # latest progress text from the events endpoint
+    events_seen: int  # events already read (the offset for the next events call)
+    result: ResultAssets | None
+    error_code: str | None
+    error_message: str | None
+
+    confirmed: bool  # the front end has shown the request; the create may go out
+    cancel_requested: bool  # a cancel arrived (maybe before the gateway knew the task)
+    attempts: int  # consecutive failed gateway calls for this row (drives the backoff)
+
+    created_at: datetime
+    updated_at: datetime
+    next_poll_at: datetime | None  # None once finished
+    completed_at: datetime | None
+
+    # Exactly-once reporting: what the notifier last acknowledged for this row.
+    notified_status: TaskStatus | None
+    notified_outcome: LocalOutcome | None
+    notified_progress: str | None
+    notify_due_at: datetime | None  # set while a report is owed; None when up to date
+
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_finished(self) -> bool:
+        return self.local_outcome is not None or (self.status is not None and self.status.is_terminal)
+
+    @property
+    def is_created(self) -> bool:
+        return self.task_id is not None
+
+
+class TaskStore(Protocol):
+    """Persistence for task rows. Every method is one transaction; a crash never leaves half a change."""
+
+    async def open(self) -> None:
+        """Connect and migrate the schema to the latest version."""
+
+    async def close(self) -> None:
+        """Finish pending writes and close the connection."""
+
+    async def insert(
+        self,
+        task: NewTask,
+        *,
+        now: datetime,
+        next_poll_at: datetime | None,
+        max_unfinished_for_requester: int | None = None,
+    ) -> TaskRecord:
+        """Write the row for a new request. Raises `DuplicateTaskError` when the key exists and
+        `ActiveLimitError` when the requester already has that many unfinished rows (one transaction)."""
+
+    async def get(self, key: str) -> TaskRecord | None: ...
+
+    async def delete_unconfirmed(self, key: str) -> bool:
+        """Delete the row only if it is unconfirmed and was never created at the gateway; True if it
+        was deleted, False otherwise (unknown, confirmed or already sent)."""
+
+    async def confirm(self, key: str, *, message_id: int | None, now: datetime) -> TaskRecord | None:
+        """Mark the request shown and store its message id (None keeps the current one). A row not
+        yet created (and unfinished) becomes due now; a created row keeps its schedule. None when the
+        key is unknown."""
+
+    async def set_message(self, key: str, *, message_id: int | None, clear_reply_token: bool) -> None:
+        """Record where the front end now shows the task (after a fallback; None keeps the current id),
+        and/or drop a dead reply token with its expiry. Unknown keys are ignored."""
+
+    async def due_for_poll(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
+        """Unfinished rows (no local outcome, status None or not terminal) with next_poll_at <= now and
+        key not in `exclude`, earliest next_poll_at first, at most `limit`."""
+
+    async def due_for_notify(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
+        """Rows with notify_due_at <= now (finished ones included), key not in `exclude`, earliest
+        first, at most `limit`."""
+
+    async def next_wakeup(self) -> datetime | None:
+        """The earliest next_poll_at of an unfinished row or notify_due_at of any row, or None."""
+
+    async def record_created(
+        self, key: str, *, task_id: str, status: TaskStatus, now: datetime, next_poll_at: datetime
+    ) -> TaskRecord:
+        """Store the gateway's task id and status after a create (attempts = 0). A report is owed
+        (notify_due_at = now, unless already due earlier) when status differs from notified_status.
+        Raises `UnknownTaskError` for an unknown key."""
+
+    async def record_poll(
+        self,
+        key: str,
+        *,
+        status: TaskStatus,
+        result: ResultAssets | None,
+        error_code: str | None,
+        error_message: str | None,
+        progress: str | None,
+        events_seen: int,
+        now: datetime,
+        next_poll_at: datetime | None,
+        completed_at: datetime | None,
+    ) -> TaskRecord:
+        """Store what a poll saw, every field as given (a terminal status comes with next_poll_at None),
+        attempts = 0. When status differs from notified_status or progress from notified_progress, a
+        report is owed (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
+
+    async def record_outcome(
+        self,
+        key: str,
+        *,
+        outcome: LocalOutcome,
+        error_code: str | None,
+        error_message: str | None,
+        now: datetime,
+    ) -> TaskRecord:
+        """End a task locally (timed out, rejected, unreachable): next_poll_at None, completed_at = now,
+        a report owed (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
+
+    async def record_failure(self, key: str, *, now: datetime, next_poll_at: datetime) -> TaskRecord:
+        """A gateway call for this row failed transiently: attempts += 1, next_poll_at as given.
+        Raises `UnknownTaskError` for an unknown key."""
+
+    async def request_cancel(self, key: str, *, now: datetime) -> TaskRecord | None:
+        """Flag a cancel and make the row due now if it is unfinished (a finished row is returned
+        unchanged); None when the key is unknown."""
+
+    async def mark_notified(
+        self,
+        key: str,
+        *,
+        status: TaskStatus | None,
+        outcome: LocalOutcome | None,
+        progress: str | None,
+    ) -> None:
+        """The notifier acknowledged this state: store it as notified_*, and clear notify_due_at only
+        if the row's status, local outcome and progress still equal it (compare-and-clear in one
+        transaction). If a poll landed meanwhile the report stays owed. Unknown keys are ignored."""
+
+    async def defer_notify(self, key: str, *, notify_due_at: datetime) -> None:
+        """The notifier failed: try the report again at `notify_due_at`. Unknown keys are ignored."""
+
+    async def active_for_requester(self, requester_id: int) -> list[TaskRecord]:
+        """The requester's unfinished rows, newest first."""
+
+    async def count_unfinished(self) -> int: ...
+
+
+class ActiveLimitError(Exception):
+    """The requester already has the allowed number of unfinished tasks; nothing was written."""
+
+    def __init__(self, requester_id: int, limit: int) -> None:
+        super().__init__(f"requester {requester_id} already has {limit} unfinished task(s)")
+        self.requester_id = requester_id
+        self.limit = limit
+
+
+class DuplicateTaskError(Exception):
+    """A row with this key already exists (the same interaction delivered twice)."""
+
+
+class UnknownTaskError(LookupError):
+    """No row has this key (a `record_*` method was called for a key the store does not hold)."""

@@ -1,0 +1,1 @@
+"""The SQLite task store: connection and transactions, row encoding, versioned migrations."""

@@ -1,0 +1,118 @@
+"""`TaskEngine`: the one object a front end talks to.
+
+A request becomes a row first (`submit`, before any gateway call), is shown by the front end
+(`confirm`, or `withdraw` when it could not be shown), and from then on the background poller owns
+it: it sends the create with the row's key as idempotency key (so a re-sent create after a crash
+returns the same gateway task), polls it to the end and reports every change to the notifier.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+from bot.engine.api.client import TaskApiClient
+from bot.engine.config import EngineConfig, utc_now
+from bot.engine.notifier import TaskNotifier
+from bot.engine.polling.cancellation import CancelResult
+from bot.engine.polling.lifecycle import TaskLifecycle
+from bot.engine.polling.poller import Poller
+from bot.engine.polling.reporting import Reporter
+from bot.engine.polling.scheduling import SchedulePolicy
+from bot.engine.store.interface import NewTask, TaskRecord, TaskStore
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = EngineConfig()
+
+
+class TaskEngine:
+    def __init__(
+        self,
+        client: TaskApiClient,
+        store: TaskStore,
+        *,
+        config: EngineConfig = DEFAULT_CONFIG,
+        notifier: TaskNotifier | None = None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self._store = store
+        self._config = config
+        self._clock = clock
+        policy = SchedulePolicy(config)
+        self._reporter = Reporter(store, policy, config, clock, notifier)
+        self._lifecycle = TaskLifecycle(
+            client, store, policy=policy, config=config, clock=clock, reporter=self._reporter
+        )
+        self._poller = Poller(store, self._lifecycle, self._reporter, config, clock)
+
+    @property
+    def config(self) -> EngineConfig:
+        return self._config
+
+    @property
+    def running(self) -> bool:
+        return self._poller.running
+
+    def set_notifier(self, notifier: TaskNotifier) -> None:
+        """Set (or replace) the notifier; reports owed meanwhile are delivered on the next pass."""
+        self._reporter.set_notifier(notifier)
+        self._poller.wake()
+
+    async def start(self) -> None:
+        """Start the background poller. The store must be open (the caller owns it).
+
+        Every unfinished row and every owed report in the store is picked up: rows keep their next
+        poll time and reports their due time, so a restart simply carries on where the last run was.
+        """
+        if self.running:
+            return
+        unfinished = await self._store.count_unfinished()
+        logger.info("task engine starting; %d unfinished task(s) to resume", unfinished)
+        self._poller.start()
+
+    async def stop(self) -> None:
+        """Stop scheduling and let in-flight gateway and notifier calls finish (bounded). Idempotent."""
+        await self._poller.stop()
+
+    async def submit(self, task: NewTask, *, max_unfinished_for_requester: int | None = None) -> TaskRecord:
+        """Write the row (unconfirmed) before anything goes out. Raises `DuplicateTaskError`, and
+        `ActiveLimitError` when the requester already has `max_unfinished_for_requester` unfinished tasks."""
+        now = self._clock()
+        record = await self._store.insert(
+            task,
+            now=now,
+            next_poll_at=now + timedelta(seconds=self._config.confirm_grace),
+            max_unfinished_for_requester=max_unfinished_for_requester,
+        )
+        logger.info("task %s submitted (%s, %s)", task.key, task.task_type.api_name, task.model)
+        return record
+
+    async def confirm(self, key: str, *, message_id: int | None) -> None:
+        """The front end showed the request: send the create now."""
+        record = await self._store.confirm(key, message_id=message_id, now=self._clock())
+        if record is None:
+            logger.warning("task %s: confirm for an unknown key", key)
+            return
+        self._poller.wake()
+
+    async def withdraw(self, key: str) -> bool:
+        """The front end could not show the request: delete it if it was never sent."""
+        return await self._lifecycle.withdraw(key)
+
+    async def cancel(self, key: str, *, reason: str) -> CancelResult:
+        """Cancel a request, whether or not the gateway has it yet (see `CancelOutcome`)."""
+        result = await self._lifecycle.cancel(key, reason=reason)
+        logger.info("task %s cancel requested: %s", key, result.outcome.value)
+        return result
+
+    async def get(self, key: str) -> TaskRecord | None:
+        return await self._store.get(key)
+
+    async def active_for_requester(self, requester_id: int) -> list[TaskRecord]:
+        return await self._store.active_for_requester(requester_id)
+
+    async def update_message(self, key: str, *, message_id: int | None, drop_reply_token: bool) -> None:
+        """Record where the task is shown now (after a fallback), or forget an expired reply token."""
+        await self._store.set_message(key, message_id=message_id, clear_reply_token=drop_reply_token)

@@ -31,3 +31,7 @@ class TaskNotifier(Protocol):
         A final update is reported until this returns normally, so an implementation raises only for
         failures that may pass (network, 5xx) and handles permanent ones itself (fallbacks).
         """
+
+    def task_abandoned(self, key: str) -> None:
+        """The engine gave up reporting this task's final state (it kept failing for a bounded time):
+        drop whatever is kept in memory for it. Not called after a normal delivery."""

@@ -68,6 +68,7 @@ class RecordingNotifier:
         self.failed_calls = 0
         self.overlapping_calls = 0  # calls made while another call for the same key was running
         self.delay = 0.0
+        self.abandoned: list[str] = []  # keys the engine gave up reporting
         self._active: set[str] = set()
         self._changed = asyncio.Condition()
 
@@ -88,6 +89,9 @@ class RecordingNotifier:
             self._active.discard(key)
         async with self._changed:
             self._changed.notify_all()
+
+    def task_abandoned(self, key: str) -> None:
+        self.abandoned.append(key)
 
     def for_key(self, key: str) -> list[TaskUpdate]:
         return [u for u in self.updates if u.record.key == key]

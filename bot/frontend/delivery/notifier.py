@@ -102,6 +102,9 @@ class DiscordNotifier:
         else:
             self._schedule_progress(update.record)
 
+    def task_abandoned(self, key: str) -> None:
+        self._states.pop(key, None)
+
     async def close(self) -> None:
         timers = list(self._timers)
         for timer in timers:

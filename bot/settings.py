@@ -74,6 +74,7 @@ class Settings(BaseSettings):
     gateway_max_in_flight: int = Field(default=32, ge=1, le=1_000)
     gateway_timeout: float = Field(default=20.0, gt=0, le=600)
     task_max_age: float = Field(default=7200.0, gt=0)
+    task_retention_days: float = Field(default=90.0, gt=0, le=36_500)
 
     # Minimum seconds between two edits of one status message (Discord rate-limits edits).
     status_edit_interval: float = Field(default=2.0, ge=0, le=60)

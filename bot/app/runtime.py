@@ -15,6 +15,7 @@ import discord
 from discord.utils import setup_logging
 
 from bot.app.heartbeat import beat, heartbeat_path
+from bot.app.single_process import DatabaseInUseError, exclusive_database_lock
 from bot.background import create_task
 from bot.engine.api.client import TaskApiClient
 from bot.engine.api.rate_limit import RequestRateLimiter
@@ -48,6 +49,7 @@ def engine_config(settings: Settings) -> EngineConfig:
         poll_interval=settings.poll_interval,
         max_in_flight=settings.gateway_max_in_flight,
         task_max_age=settings.task_max_age,
+        retention=settings.task_retention_days * 86400,
     )
 
 
@@ -64,6 +66,16 @@ async def run_bot(settings: Settings) -> int:
     """Run until a signal or a fatal error; the exit status for the process."""
     settings.database_path.parent.mkdir(parents=True, exist_ok=True)
     apply_discord_api_base(settings)
+    with contextlib.ExitStack() as held:
+        try:
+            held.enter_context(exclusive_database_lock(settings.database_path))
+        except DatabaseInUseError as error:
+            log.error("%s", error)
+            return 1
+        return await _run_with_database(settings)
+
+
+async def _run_with_database(settings: Settings) -> int:
     async with SqliteTaskStore(settings.database_path) as store, build_client(settings) as client:
         engine = TaskEngine(client, store, config=engine_config(settings))
         bot = MindProxyBot(settings=settings, engine=engine, sync_commands=settings.sync_commands_on_start)

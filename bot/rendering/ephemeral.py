@@ -130,10 +130,12 @@ def cancel_done_message(record: TaskRecord) -> str:
         return _fit(f"Cancelled {prompt}. {charge_note(record) or 'Nothing was charged.'}")
     if record.is_finished:
         return already_finished_message(record)
-    return _fit(
-        f"Cancelling {prompt}. The status message will update once the generation service confirms; "
-        "cancelled tasks are not charged."
-    )
+    if record.task_id is None:
+        return _fit(
+            f"Cancel requested for {prompt}. The generation service has not confirmed this request yet; "
+            "the bot will cancel it there as soon as it answers, and the status message will say so."
+        )
+    return _fit(f"Cancelling {prompt}. The status message will update once the generation service confirms.")
 
 
 def cancel_failed_message(user_message: str) -> str:

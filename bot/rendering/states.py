@@ -17,7 +17,9 @@ class DisplayState(Enum):
 
     QUEUED = "Queued"
     PROCESSING = "Processing"
+    OTHER = "Status"  # a status number the bot does not know: still running, shown as "Status N"
     DONE = "Done"
+    UNREADABLE = "Finished, result unreadable"
     FAILED = "Failed"
     CANCELLED = "Cancelled"
     EXPIRED = "Expired"
@@ -25,6 +27,8 @@ class DisplayState(Enum):
     TIMED_OUT = "Timed out"
     REJECTED = "Rejected"
     UNREACHABLE = "Gateway unreachable"
+    UNCONFIRMED = "Unconfirmed"
+    LOST = "Lost"
 
     @property
     def label(self) -> str:
@@ -32,18 +36,20 @@ class DisplayState(Enum):
 
     @property
     def is_running(self) -> bool:
-        return self in (DisplayState.QUEUED, DisplayState.PROCESSING)
+        return self in (DisplayState.QUEUED, DisplayState.PROCESSING, DisplayState.OTHER)
 
     @property
     def is_unsuccessful(self) -> bool:
-        """Ended without a result: the reason and the error code are shown."""
-        return not self.is_running and self is not DisplayState.DONE
+        """Ended without a usable result: the reason and the error code are shown."""
+        return not self.is_running and self not in (DisplayState.DONE, DisplayState.UNREADABLE)
 
 
 _OUTCOME_STATES: dict[LocalOutcome, DisplayState] = {
     LocalOutcome.TIMED_OUT: DisplayState.TIMED_OUT,
     LocalOutcome.REJECTED: DisplayState.REJECTED,
     LocalOutcome.UNREACHABLE: DisplayState.UNREACHABLE,
+    LocalOutcome.UNCONFIRMED: DisplayState.UNCONFIRMED,
+    LocalOutcome.LOST: DisplayState.LOST,
     LocalOutcome.CANCELLED_BEFORE_START: DisplayState.CANCELLED,
 }
 
@@ -63,23 +69,28 @@ def display_state(record: TaskRecord) -> DisplayState:
     """The state to show. A local outcome wins over a non-terminal gateway status, but a success
     the gateway reported is always shown: the user was charged for that result and should get it."""
     if record.status is TaskStatus.SUCCEEDED:
-        return DisplayState.DONE
+        return DisplayState.UNREADABLE if record.result_problem else DisplayState.DONE
     if record.local_outcome is not None:
         return _OUTCOME_STATES[record.local_outcome]
     if record.status is None:
         return DisplayState.QUEUED  # the create has not been answered yet
-    return _STATUS_STATES[record.status]
+    return _STATUS_STATES.get(record.status, DisplayState.OTHER)
 
 
 def status_label(record: TaskRecord) -> str:
-    """The one-word (or two-word) status of a task: "Queued", "Processing", "Done", "Failed", ..."""
-    return display_state(record).label
+    """The one-word (or two-word) status of a task: "Queued", "Processing", "Done", "Status 42", ..."""
+    state = display_state(record)
+    if state is DisplayState.OTHER and record.status is not None:
+        return f"Status {int(record.status)}"
+    return state.label
 
 
 _COLOURS: dict[DisplayState, discord.Colour] = {
     DisplayState.QUEUED: discord.Colour.blurple(),
     DisplayState.PROCESSING: discord.Colour.blue(),
+    DisplayState.OTHER: discord.Colour.blue(),
     DisplayState.DONE: discord.Colour.green(),
+    DisplayState.UNREADABLE: discord.Colour.orange(),
     DisplayState.FAILED: discord.Colour.red(),
     DisplayState.CANCELLED: discord.Colour.light_grey(),
     DisplayState.EXPIRED: discord.Colour.orange(),
@@ -87,12 +98,16 @@ _COLOURS: dict[DisplayState, discord.Colour] = {
     DisplayState.TIMED_OUT: discord.Colour.orange(),
     DisplayState.REJECTED: discord.Colour.red(),
     DisplayState.UNREACHABLE: discord.Colour.dark_red(),
+    DisplayState.UNCONFIRMED: discord.Colour.dark_orange(),
+    DisplayState.LOST: discord.Colour.dark_orange(),
 }
 
 _EMOJIS: dict[DisplayState, str] = {
     DisplayState.QUEUED: "⏳",
     DisplayState.PROCESSING: "⚙️",
+    DisplayState.OTHER: "⚙️",
     DisplayState.DONE: "✅",
+    DisplayState.UNREADABLE: "⚠️",
     DisplayState.FAILED: "❌",
     DisplayState.CANCELLED: "🚫",
     DisplayState.EXPIRED: "⌛",
@@ -100,6 +115,8 @@ _EMOJIS: dict[DisplayState, str] = {
     DisplayState.TIMED_OUT: "⏱️",
     DisplayState.REJECTED: "⛔",
     DisplayState.UNREACHABLE: "📡",
+    DisplayState.UNCONFIRMED: "❔",
+    DisplayState.LOST: "❔",
 }
 
 
@@ -142,28 +159,31 @@ def default_reason(record: TaskRecord) -> str:
         DisplayState.CANCELLED: "The task was cancelled.",
         DisplayState.EXPIRED: "The generation service gave up on this task before it finished.",
         DisplayState.REFUNDED: "The generation service refunded this task.",
-        DisplayState.TIMED_OUT: "The task took too long, so the bot cancelled it.",
+        DisplayState.TIMED_OUT: "The task took too long; the bot asked the generation service to cancel it.",
         DisplayState.REJECTED: "The generation service refused this request.",
         DisplayState.UNREACHABLE: "The generation service could not be reached.",
+        DisplayState.UNCONFIRMED: "The generation service never confirmed this request.",
+        DisplayState.LOST: "The generation service lost track of this task.",
+        DisplayState.UNREADABLE: "The generation service finished, but its result could not be read.",
     }
     return reasons.get(display_state(record), "")
 
 
 def charge_note(record: TaskRecord) -> str | None:
-    """What the user paid, where we know it: the gateway never charges failed, cancelled, expired or
-    refunded tasks, and a rejected create made no task. None where no promise can be made."""
-    state = display_state(record)
-    if record.local_outcome is LocalOutcome.CANCELLED_BEFORE_START and state is DisplayState.CANCELLED:
+    """What the user paid, only where it is known: the gateway said FAILED, CANCELLED, EXPIRED or
+    REFUNDED (none of which it charges), it refused the create with a 4xx, or no create ever left the
+    bot. None wherever no promise can be made (a time-out, an unconfirmed create, a lost task)."""
+    if record.local_outcome is LocalOutcome.CANCELLED_BEFORE_START and not record.maybe_created:
         return "It was never started, so nothing was charged."
-    notes = {
-        DisplayState.FAILED: "Nothing was charged.",
-        DisplayState.CANCELLED: "Nothing was charged.",
-        DisplayState.EXPIRED: "Nothing was charged.",
-        DisplayState.REFUNDED: "The hold was released, so nothing was charged.",
-        DisplayState.TIMED_OUT: "It was cancelled at the generation service, so nothing was charged.",
-        DisplayState.REJECTED: "No task was created, so nothing was charged.",
-    }
-    return notes.get(state)
+    if record.local_outcome is LocalOutcome.REJECTED:
+        return "No task was created, so nothing was charged."
+    if record.local_outcome is LocalOutcome.UNREACHABLE and not record.maybe_created:
+        return "The request never reached it, so nothing was charged."
+    if record.local_outcome is None and record.status is not None and record.status.said_not_charged:
+        if record.status is TaskStatus.REFUNDED:
+            return "The hold was released, so nothing was charged."
+        return "Nothing was charged."
+    return None
 
 
 def advice(record: TaskRecord) -> str | None:
@@ -171,13 +191,24 @@ def advice(record: TaskRecord) -> str | None:
     state = display_state(record)
     if state is DisplayState.UNREACHABLE:
         return "Please try again in a few minutes."
-    if state in (DisplayState.FAILED, DisplayState.EXPIRED, DisplayState.TIMED_OUT):
+    if state in (DisplayState.FAILED, DisplayState.EXPIRED, DisplayState.LOST):
         return "You can run the command again."
+    if state in (DisplayState.TIMED_OUT, DisplayState.UNCONFIRMED, DisplayState.UNREADABLE):
+        return f"Support can look it up by {reference_for_support(record)}."
     return None
+
+
+def reference_for_support(record: TaskRecord) -> str:
+    """The id the gateway's console knows the task by, else the bot's own key."""
+    if record.task_id:
+        return f"task id `{record.task_id}`"
+    return f"request key `{record.key}`"
 
 
 def processing_started_at(record: TaskRecord) -> datetime:
     """When the gateway started working on the task, if the engine recorded it; else when it was asked."""
+    if record.processing_started_at is not None:
+        return record.processing_started_at
     for key in ("processing_started_at", "started_at"):
         moment = parse_moment(record.extra.get(key))
         if moment is not None:

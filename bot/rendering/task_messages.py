@@ -23,6 +23,7 @@ from bot.rendering.states import (
     processing_started_at,
     state_colour,
     state_emoji,
+    status_label,
     task_noun,
     task_title,
 )
@@ -55,7 +56,13 @@ PROMPT_QUOTE_LIMIT = 300
 REASON_CONTENT_LIMIT = 900
 EXTRA_LINKS_LIMIT = 8
 _SELF_EXPLAINING_OUTCOMES = frozenset(
-    {LocalOutcome.UNREACHABLE, LocalOutcome.TIMED_OUT, LocalOutcome.CANCELLED_BEFORE_START}
+    {
+        LocalOutcome.UNREACHABLE,
+        LocalOutcome.UNCONFIRMED,
+        LocalOutcome.LOST,
+        LocalOutcome.TIMED_OUT,
+        LocalOutcome.CANCELLED_BEFORE_START,
+    }
 )
 
 
@@ -132,7 +139,7 @@ def build_task_embed(record: TaskRecord) -> discord.Embed:
 
 
 def _fields(record: TaskRecord, state: DisplayState) -> list[tuple[str, str]]:
-    status = state.label
+    status = status_label(record)
     if state.is_running and record.cancel_requested:
         status += " · cancelling"
     fields = [
@@ -154,8 +161,20 @@ def _state_block(record: TaskRecord, state: DisplayState) -> str:
     elif state is DisplayState.PROCESSING:
         started = discord_timestamp(processing_started_at(record))
         lines = [f"{emoji} **Processing** · started {started}"]
+    elif state is DisplayState.OTHER:
+        lines = [f"{emoji} **{status_label(record)}** · since {discord_timestamp(record.created_at)}"]
     elif state is DisplayState.DONE:
         lines = [_done_line(record), *_asset_links(record.result)]
+    elif state is DisplayState.UNREADABLE:
+        found = (
+            [markdown_link(label, url) for label, url in _extra_urls(record.result)] if record.result else []
+        )
+        lines = [
+            f"{emoji} **Finished, but the result could not be read**",
+            truncate(escape_user_text(f"Why: {record.result_problem}."), REASON_EMBED_LIMIT),
+            " · ".join(found) if found else "No link could be found in what it sent.",
+            f"*{advice(record)}*",
+        ]
     else:
         lines = [f"{emoji} **{state.label}**"]
         if record.error_message is None or record.local_outcome in _SELF_EXPLAINING_OUTCOMES:
@@ -279,6 +298,9 @@ def _result_text(record: TaskRecord, *, mention: bool, lead: str | None = None) 
     reason = ""
     if state is DisplayState.DONE:
         after.extend(_content_links(record.result))
+    elif state is DisplayState.UNREADABLE:
+        after.extend(_content_links(record.result))
+        after.append(advice(record) or "")
     elif state.is_unsuccessful:
         # The sentence above already says what happened; a reason line only adds the gateway's words.
         reason = escape_for_content(one_line(record.error_message or ""))
@@ -308,7 +330,9 @@ def _outcome_sentence(state: DisplayState, noun: str) -> str:
     sentences = {
         DisplayState.QUEUED: f"Your {noun} is queued",
         DisplayState.PROCESSING: f"Your {noun} is being made",
+        DisplayState.OTHER: f"Your {noun} is being made",
         DisplayState.DONE: f"Your {noun} is ready",
+        DisplayState.UNREADABLE: f"Your {noun} finished, but the result could not be read",
         DisplayState.FAILED: f"Your {noun} failed",
         DisplayState.CANCELLED: f"Your {noun} was cancelled",
         DisplayState.EXPIRED: f"Your {noun} expired",
@@ -316,6 +340,8 @@ def _outcome_sentence(state: DisplayState, noun: str) -> str:
         DisplayState.TIMED_OUT: f"Your {noun} timed out",
         DisplayState.REJECTED: f"Your {noun} request was rejected",
         DisplayState.UNREACHABLE: f"Your {noun} could not be started: the service could not be reached",
+        DisplayState.UNCONFIRMED: f"Your {noun} request was never confirmed by the service",
+        DisplayState.LOST: f"Your {noun} was lost by the generation service",
     }
     return sentences[state]
 

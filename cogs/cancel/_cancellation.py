@@ -43,7 +43,7 @@ async def cancel_for_user(
     await interaction.response.defer(ephemeral=True, thinking=not via_button)
     log.info("task %s: cancel requested by user %s", key, interaction.user.id)
     result = await engine.cancel(key, reason=f"cancelled from Discord by user {interaction.user.id}")
-    if result.outcome is CancelOutcome.CANCELLED and result.record is not None:
+    if result.outcome in (CancelOutcome.CANCELLED, CancelOutcome.PENDING) and result.record is not None:
         message = rendering.cancel_done_message(result.record)
     elif result.outcome is CancelOutcome.ALREADY_FINISHED and result.record is not None:
         message = rendering.already_finished_message(result.record)

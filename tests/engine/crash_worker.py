@@ -32,7 +32,6 @@ CONFIG = EngineConfig(
     task_max_age=60.0,
     progress_interval=0.1,
     max_backoff=0.3,
-    create_give_up_after=30.0,
     confirm_grace=30.0,
     notify_retry=0.05,
     stop_timeout=2.0,

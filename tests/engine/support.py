@@ -26,7 +26,6 @@ FAST = EngineConfig(
     task_max_age=60.0,
     progress_interval=0.05,
     max_backoff=0.3,
-    create_give_up_after=30.0,
     confirm_grace=30.0,
     notify_retry=0.05,
     batch_size=64,

@@ -94,7 +94,9 @@ def test_cancel_related_messages() -> None:
 def test_cancel_done_message_per_situation() -> None:
     running = make_record(status=TaskStatus.PROCESSING, cancel_requested=True)
     assert cancel_done_message(running).startswith("Cancelling “a lighthouse at dawn --ar 16:9”.")
-    assert "not charged" in cancel_done_message(running)
+    assert "charged" not in cancel_done_message(running)  # the cancel may still lose the race
+    pending = make_record(status=None, task_id=None, cancel_requested=True, maybe_created=True)
+    assert "has not confirmed this request yet" in cancel_done_message(pending)
     before_start = finished(None, LocalOutcome.CANCELLED_BEFORE_START, task_id=None)
     assert cancel_done_message(before_start) == (
         "Cancelled “a lighthouse at dawn --ar 16:9”. It was never started, so nothing was charged."

@@ -22,6 +22,7 @@ from tests.rendering.support import (
     IMAGE_URL,
     NO_CHARGE,
     REQUESTER,
+    TASK_ID,
     THUMB_URL,
     VIDEO_URL,
     assert_within_discord_limits,
@@ -199,11 +200,6 @@ def test_failure_shows_reason_code_and_no_charge() -> None:
         (finished(TaskStatus.EXPIRED), discord.Colour.orange(), "gave up on this task"),
         (finished(TaskStatus.REFUNDED), discord.Colour.light_grey(), "hold was released"),
         (
-            finished(TaskStatus.PROCESSING, LocalOutcome.TIMED_OUT),
-            discord.Colour.orange(),
-            "cancelled at the generation service",
-        ),
-        (
             finished(None, LocalOutcome.REJECTED, task_id=None, error_code="model_not_enabled"),
             discord.Colour.red(),
             "No task was created",
@@ -230,8 +226,8 @@ def test_rejected_shows_the_gateway_code() -> None:
     )
 
 
-def test_unreachable_asks_to_retry_and_promises_nothing_about_charges() -> None:
-    record = finished(None, LocalOutcome.UNREACHABLE, task_id=None, error_message="connect timeout")
+def test_unreachable_means_never_sent_so_it_says_nothing_was_charged_and_to_try_again() -> None:
+    record = finished(None, LocalOutcome.UNREACHABLE, task_id=None, error_message="connect refused")
     for message in (
         render_status(record),
         render_result_reply(record),
@@ -239,6 +235,71 @@ def test_unreachable_asks_to_retry_and_promises_nothing_about_charges() -> None:
         render_dm_result(record, channel_id=1, guild_id=2),
     ):
         text = visible_text(message)
-        assert "charge" not in text.lower()
+        assert NO_CHARGE.search(text), text
         assert "try again" in text
         assert "could not be reached" in text
+
+
+@pytest.mark.parametrize(
+    ("record", "words"),
+    [
+        (
+            finished(TaskStatus.PROCESSING, LocalOutcome.TIMED_OUT, error_message="Gave up after 2 hours"),
+            "asked the generation service to cancel it",
+        ),
+        (
+            finished(None, LocalOutcome.UNCONFIRMED, task_id=None, maybe_created=True),
+            "never confirmed this request",
+        ),
+        (finished(TaskStatus.PROCESSING, LocalOutcome.LOST), "lost track of this task"),
+        (
+            finished(None, LocalOutcome.UNREACHABLE, task_id=None, maybe_created=True),
+            "could not be reached",
+        ),
+    ],
+)
+def test_outcomes_nobody_can_vouch_for_promise_nothing_about_money(record: TaskRecord, words: str) -> None:
+    for message in (render_status(record), render_result_reply(record), render_standalone_result(record)):
+        text = visible_text(message)
+        assert "charge" not in text.lower(), text
+        assert not message.show_cancel
+    assert words in (the_embed(render_status(record)).description or "")
+
+
+def test_a_timed_out_or_unconfirmed_task_names_the_id_support_can_look_up() -> None:
+    timed_out = finished(TaskStatus.PROCESSING, LocalOutcome.TIMED_OUT)
+    assert f"task id `{TASK_ID}`" in visible_text(render_status(timed_out))
+    unconfirmed = finished(None, LocalOutcome.UNCONFIRMED, task_id=None, maybe_created=True)
+    assert f"request key `{unconfirmed.key}`" in visible_text(render_result_reply(unconfirmed))
+
+
+def test_an_unknown_status_is_shown_as_its_number_and_keeps_the_cancel_button() -> None:
+    record = make_record(status=TaskStatus(42))
+    message = render_status(record)
+    assert field(the_embed(message), "Status") == "Status 42"
+    assert "Status 42" in visible_text(message)
+    assert message.show_cancel
+
+
+def test_an_unreadable_success_is_final_with_the_links_found_and_the_task_id() -> None:
+    found = ResultAssets(extra={"found_urls": ["https://cdn.example.com/a.png"]})
+    record = finished(
+        TaskStatus.SUCCEEDED, result=found, result_problem="result_assets_json is not valid JSON"
+    )
+    status = render_status(record)
+    text = visible_text(status)
+    assert "Finished, but the result could not be read" in text
+    assert "https://cdn.example.com/a.png" in text
+    assert f"task id `{TASK_ID}`" in text
+    assert not status.show_cancel
+    assert the_embed(status).image.url is None  # nothing unverified is shown inline
+    reply = visible_text(render_result_reply(record))
+    assert "finished, but the result could not be read" in reply
+    assert "https://cdn.example.com/a.png" in reply
+    assert "charge" not in reply.lower()
+
+
+def test_processing_shows_when_processing_started_not_when_it_was_requested() -> None:
+    started = CREATED_AT + timedelta(minutes=3)
+    record = make_record(status=TaskStatus.PROCESSING, processing_started_at=started)
+    assert f"<t:{int(started.timestamp())}:R>" in (the_embed(render_status(record)).description or "")

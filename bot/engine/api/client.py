@@ -8,12 +8,10 @@ never put in an exception text and never shown by `repr`.
 
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import time
 import uuid
-from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 from urllib.parse import quote
@@ -30,6 +28,7 @@ from bot.engine.api.errors import (
     RequestRejectedError,
     TaskApiError,
     TaskNotFoundError,
+    rejection_message,
 )
 from bot.engine.api.models import CreatedTask, GatewayTask, TaskEvent, TaskType
 from bot.engine.api.rate_limit import RequestRateLimiter
@@ -39,8 +38,9 @@ from bot.engine.api.responses import (
     parse_created_task,
     parse_events,
     parse_gateway_task,
-    snippet,
+    parse_retry_after,
 )
+from bot.engine.api.text import snippet
 from bot.engine.retries import RETRYABLE_STATUS_CODES, equal_jitter, exponential_ceiling
 
 __all__ = ["RedactSecretsFilter", "TaskApiClient"]
@@ -48,34 +48,20 @@ __all__ = ["RedactSecretsFilter", "TaskApiClient"]
 log = logging.getLogger(__name__)
 
 USER_AGENT = "mindproxy-discord-bot/0.1 (+httpx)"
+MAX_BODY_BYTES = 1024 * 1024  # a larger answer is malformed: no real task answer comes near it
 _JSON_CONTENT = {"Content-Type": "application/json"}
 
 
 class _RetryableError(Exception):
     """Internal: one attempt failed in a way worth another attempt. Never leaves this module."""
 
-    def __init__(self, description: str, *, response: httpx.Response | None = None) -> None:
+    def __init__(
+        self, description: str, *, response: httpx.Response | None = None, maybe_sent: bool = True
+    ) -> None:
         super().__init__(description)
         self.response = response
+        self.maybe_sent = maybe_sent  # False only when the request certainly never left this machine
         self.retry_after = parse_retry_after(response.headers.get("Retry-After")) if response else None
-
-
-def parse_retry_after(raw: str | None) -> float | None:
-    """`Retry-After` as seconds (a number or an HTTP-date); None when absent or unreadable."""
-    if not raw:
-        return None
-    raw = raw.strip()
-    try:
-        return max(0.0, float(raw))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(raw)
-    except (TypeError, ValueError):
-        return None
-    if when.tzinfo is None:
-        when = when.replace(tzinfo=UTC)
-    return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
 def _task_path(task_id: str, suffix: str = "") -> str:
@@ -229,18 +215,26 @@ class TaskApiClient:
         # Serialised once, before the first attempt: every retry sends these exact bytes, so a create
         # is only ever retried with the same idempotency_key and the gateway cannot make a second task.
         payload = None if json_body is None else json.dumps(json_body, separators=(",", ":")).encode()
+        maybe_sent = False  # whether any attempt may have reached the gateway (it then may hold a task)
         try:
             async for attempt in retrying:
                 with attempt:
-                    response = await self._attempt(
-                        method, path, payload, params, attempt.retry_state.attempt_number
-                    )
+                    try:
+                        response = await self._attempt(
+                            method, path, payload, params, attempt.retry_state.attempt_number
+                        )
+                    except _RetryableError as failure:
+                        maybe_sent = maybe_sent or failure.maybe_sent
+                        raise
         except _RetryableError as failure:
             if failure.response is not None:
-                raise self._error_for(failure.response, method, path, context) from None
-            raise GatewayUnavailableError(
-                f"{method} {path}: {failure} after {self._max_attempts} attempt(s)"
-            ) from None
+                error = self._error_for(failure.response, method, path, context)
+            else:
+                error = GatewayUnavailableError(
+                    f"{method} {path}: {failure} after {self._max_attempts} attempt(s)"
+                )
+            error.maybe_sent = maybe_sent
+            raise error from None
         if not response.is_success:
             raise self._error_for(response, method, path, context)
         return response
@@ -257,21 +251,35 @@ class TaskApiClient:
             await self._rate_limiter.acquire()
         self._requests_sent += 1
         started = time.monotonic()
+        request = self._http.build_request(
+            method,
+            path,
+            content=payload,
+            params=params,
+            headers=_JSON_CONTENT if payload is not None else None,
+            timeout=self._timeout,
+        )
         try:
-            response = await self._http.request(
-                method,
-                path,
-                content=payload,
-                params=params,
-                headers=_JSON_CONTENT if payload is not None else None,
-                timeout=self._timeout,
+            streamed = await self._http.send(request, stream=True)
+            try:
+                body = await _read_at_most(streamed, MAX_BODY_BYTES)
+            finally:
+                await streamed.aclose()
+        except (httpx.TimeoutException, httpx.TransportError) as exc:
+            kind = "timed out" if isinstance(exc, httpx.TimeoutException) else "transport error"
+            log.debug("%s %s -> %s (%s) attempt %d", method, path, kind, type(exc).__name__, attempt_number)
+            # A connect-phase failure means the request never left this machine; anything later may
+            # have reached the gateway (which then may hold a task for a create).
+            never_sent = isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout | httpx.PoolTimeout)
+            raise _RetryableError(f"{kind} ({type(exc).__name__})", maybe_sent=not never_sent) from exc
+        if body is None:
+            raise MalformedResponseError(
+                f"task API answered {method} {path} with a body over {MAX_BODY_BYTES} bytes",
+                status_code=streamed.status_code,
             )
-        except httpx.TimeoutException as exc:
-            log.debug("%s %s -> timeout (%s) attempt %d", method, path, type(exc).__name__, attempt_number)
-            raise _RetryableError(f"timed out ({type(exc).__name__})") from exc
-        except httpx.TransportError as exc:
-            log.debug("%s %s -> %s attempt %d", method, path, type(exc).__name__, attempt_number)
-            raise _RetryableError(f"transport error ({type(exc).__name__})") from exc
+        response = httpx.Response(
+            streamed.status_code, headers=streamed.headers, content=body, request=request
+        )
         log.debug(
             "%s %s -> %d attempt %d (%.3fs)",
             method,
@@ -343,25 +351,18 @@ class TaskApiClient:
             return GatewayUnavailableError(text, **kwargs)
         if 400 <= status < 500:
             return RequestRejectedError(
-                text, user_message=_rejection_message(code, message, context), **kwargs
+                text, user_message=rejection_message(code, message, context), **kwargs
             )
         return MalformedResponseError(text, **kwargs)
 
 
-def _rejection_message(code: str | None, message: str | None, context: dict[str, str] | None) -> str:
-    """A specific, friendly explanation for Discord users of why the gateway refused a request."""
-    context = context or {}
-    clue = f"{code or ''} {message or ''}".lower()
-    if "model" in clue:
-        model = context.get("model")
-        named = f"The model `{model}`" if model else "This model"
-        return f"{named} is not available on the generation service."
-    if "task_type" in clue or "task type" in clue or "not_enabled" in clue or "not enabled" in clue:
-        task_type = context.get("task_type")
-        named = f"`{task_type}` generation" if task_type else "This kind of generation"
-        return f"{named} is not enabled on the generation service yet."
-    if "finished" in clue or "terminal" in clue or "already" in clue:
-        return "This task has already finished."
-    if message:
-        return f"The generation service refused this request: {snippet(message, 150)}"
-    return RequestRejectedError.default_user_message
+async def _read_at_most(response: httpx.Response, limit: int) -> bytes | None:
+    """The body, or None as soon as it passes `limit` bytes (the rest is never read)."""
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in response.aiter_bytes():
+        size += len(chunk)
+        if size > limit:
+            return None
+        chunks.append(chunk)
+    return b"".join(chunks)

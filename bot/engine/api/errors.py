@@ -6,6 +6,8 @@ one) and a `user_message` that is safe to show in Discord. Nothing here ever hol
 
 from __future__ import annotations
 
+from bot.engine.api.text import snippet
+
 
 class TaskApiError(Exception):
     """Base of every error the task API client raises."""
@@ -13,6 +15,9 @@ class TaskApiError(Exception):
     default_user_message = "The generation service returned an unexpected error."
     #: Whether the same request may succeed later (used by the engine to decide between retry and give-up).
     transient = False
+    #: Whether the request may have reached the gateway (for a create: the gateway may hold the task).
+    #: The client sets it on transient failures; a 4xx answer means the gateway saw it and made nothing.
+    maybe_sent = False
 
     def __init__(
         self,
@@ -75,3 +80,25 @@ class MalformedResponseError(TaskApiError):
 
     default_user_message = "The generation service sent an answer the bot could not read."
     transient = True
+    maybe_sent = True  # it answered: the gateway had the request
+
+
+def rejection_message(code: str | None, message: str | None, context: dict[str, str] | None) -> str:
+    """A specific, friendly explanation for Discord users of why the gateway refused a request."""
+    context = context or {}
+    clue = f"{code or ''} {message or ''}".lower()
+    # The gateway's own words stay visible after the friendly line: they are what support needs.
+    said = f' The service said: "{snippet(message, 150)}"' if message else ""
+    if "model" in clue:
+        model = context.get("model")
+        named = f"The model `{model}`" if model else "This model"
+        return f"{named} is not available on the generation service.{said}"
+    if "task_type" in clue or "task type" in clue or "not_enabled" in clue or "not enabled" in clue:
+        task_type = context.get("task_type")
+        named = f"`{task_type}` generation" if task_type else "This kind of generation"
+        return f"{named} is not enabled on the generation service yet.{said}"
+    if "finished" in clue or "terminal" in clue or "already" in clue:
+        return f"This task has already finished.{said}"
+    if message:
+        return f"The generation service refused this request: {snippet(message, 150)}"
+    return RequestRejectedError.default_user_message

@@ -10,7 +10,12 @@ from typing import Any
 
 
 class TaskStatus(IntEnum):
-    """The gateway's numeric task status."""
+    """The gateway's numeric task status.
+
+    A positive number the bot does not know (the gateway may add states) is still a `TaskStatus`: a
+    pseudo-member named `STATUS_<n>`, never terminal, so the task is polled on until it ends or times
+    out instead of being taken for finished.
+    """
 
     CREATED = 1
     SUBMITTED = 2
@@ -21,9 +26,38 @@ class TaskStatus(IntEnum):
     EXPIRED = 7
     REFUNDED = 8
 
+    @classmethod
+    def _missing_(cls, value: object) -> TaskStatus | None:
+        if isinstance(value, int) and not isinstance(value, bool) and 0 < value < 2**31:
+            member = int.__new__(cls, value)
+            member._name_ = f"STATUS_{value}"
+            member._value_ = value
+            return member
+        return None
+
+    @property
+    def is_known(self) -> bool:
+        return self.name in type(self).__members__
+
     @property
     def is_terminal(self) -> bool:
-        return self >= TaskStatus.SUCCEEDED
+        return self in _TERMINAL
+
+    @property
+    def said_not_charged(self) -> bool:
+        """The gateway's own word that nothing is charged: failed, cancelled, expired, refunded."""
+        return self in _TERMINAL and self is not TaskStatus.SUCCEEDED
+
+
+_TERMINAL = frozenset(
+    {
+        TaskStatus.SUCCEEDED,
+        TaskStatus.FAILED,
+        TaskStatus.CANCELLED,
+        TaskStatus.EXPIRED,
+        TaskStatus.REFUNDED,
+    }
+)
 
 
 class TaskType(Enum):
@@ -66,10 +100,15 @@ _TYPE_CODES: dict[TaskType, int] = {
 class LocalOutcome(Enum):
     """How a task ended when the gateway never gave it a terminal status."""
 
-    TIMED_OUT = "timed_out"  # still unfinished after TASK_MAX_AGE; cancelled at the gateway
-    REJECTED = "rejected"  # the gateway refused the create (bad model, type not enabled, bad key)
-    UNREACHABLE = "unreachable"  # the create could not be delivered before we gave up
-    CANCELLED_BEFORE_START = "cancelled_before_start"  # cancelled before the create was sent
+    # Still unfinished after TASK_MAX_AGE; a cancel was sent, but neither it nor a result was confirmed.
+    TIMED_OUT = "timed_out"
+    REJECTED = "rejected"  # the gateway refused the create with a 4xx: no task exists, nothing charged
+    # Every create attempt failed before it left this machine (connection refused, DNS): no task exists.
+    UNREACHABLE = "unreachable"
+    # A create may have reached the gateway (time-out, reset, 5xx) but none was ever confirmed: unknown.
+    UNCONFIRMED = "unconfirmed"
+    LOST = "lost"  # the gateway accepted the task, then kept answering 404 for it
+    CANCELLED_BEFORE_START = "cancelled_before_start"  # cancelled before any create could reach the gateway
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +172,9 @@ class GatewayTask:
     task_type: TaskType | None = None
     public_model: str | None = None
     result: ResultAssets | None = None
+    # Why a success's result_assets_json could not be used (broken JSON, not an object, no URL); the
+    # http(s) URLs found in it anyway are in `result.extra["found_urls"]`.
+    result_problem: str | None = None
     error_code: str | None = None
     error_message: str | None = None
     created_at: datetime | None = None

@@ -2,23 +2,26 @@
 
 from __future__ import annotations
 
+import email.utils
 import json
 import logging
+import re
 from datetime import UTC, datetime
 from typing import Any
 
 from bot.engine.api.errors import MalformedResponseError
 from bot.engine.api.models import CreatedTask, GatewayTask, ResultAssets, TaskEvent, TaskStatus, TaskType
+from bot.engine.api.text import snippet
 
 log = logging.getLogger(__name__)
 
-_SNIPPET_CHARS = 200
-
-
-def snippet(text: str, limit: int = _SNIPPET_CHARS) -> str:
-    """A single-line, bounded excerpt of untrusted text, for exception messages."""
-    flat = " ".join(text.split())
-    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+# What is kept of texts the gateway sends, before anything is stored (bounded rows, bounded messages).
+ERROR_CODE_LIMIT = 100
+ERROR_MESSAGE_LIMIT = 1000
+URL_LIMIT = 2048
+EXTRA_KEYS_LIMIT = 16
+EXTRA_LIST_LIMIT = 10
+FOUND_URLS_LIMIT = 8
 
 
 def _malformed(what: str) -> MalformedResponseError:
@@ -37,9 +40,9 @@ def parse_status(raw: object, what: str = "status") -> TaskStatus:
     if isinstance(raw, bool) or not isinstance(raw, int):
         raise _malformed(f"{what} is {snippet(repr(raw), 40)}, not a status number")
     try:
-        return TaskStatus(raw)
+        return TaskStatus(raw)  # an unknown positive number is a (non-terminal) pseudo-member
     except ValueError:
-        raise _malformed(f"unknown {what} number {raw}") from None
+        raise _malformed(f"{what} number {raw} is not a status") from None
 
 
 def _optional_text(raw: object) -> str | None:
@@ -50,6 +53,11 @@ def _optional_text(raw: object) -> str | None:
     if isinstance(raw, int | float):
         return str(raw)
     return None
+
+
+def _bounded_text(raw: object, limit: int) -> str | None:
+    text = _optional_text(raw)
+    return None if text is None else text[:limit]
 
 
 def parse_timestamp(raw: object) -> datetime | None:
@@ -79,14 +87,49 @@ def parse_created_task(data: object) -> CreatedTask:
     )
 
 
-def parse_result_assets(raw: object, *, status: TaskStatus, task_id: str) -> ResultAssets | None:
-    """`result_assets_json` is a string holding JSON; an already decoded object is accepted too.
+_URL = re.compile(r"""https?://[^\s"'<>\\]+""")
 
-    A broken value only matters (MalformedResponseError) once the task succeeded: before that the
-    gateway may hold a placeholder, which we log and ignore.
-    """
-    if raw is None or raw == "":
+
+def _bounded(value: object, depth: int = 0) -> object:
+    """A copy of an unknown result value small enough to store: short strings, short lists, no deep
+    nesting. URLs up to `URL_LIMIT` survive whole (a cut URL is a broken one)."""
+    if isinstance(value, str):
+        return value[:URL_LIMIT]
+    if isinstance(value, bool | int | float) or value is None:
+        return value
+    if depth >= 2:
         return None
+    if isinstance(value, list):
+        return [_bounded(item, depth + 1) for item in value[:EXTRA_LIST_LIMIT]]
+    if isinstance(value, dict):
+        items = list(value.items())[:EXTRA_KEYS_LIMIT]
+        return {str(k)[:80]: _bounded(v, depth + 1) for k, v in items}
+    return None
+
+
+def _urls_in(text: str) -> list[str]:
+    found: list[str] = []
+    for match in _URL.finditer(text):
+        url = match.group(0).rstrip(".,;)]}")
+        if len(url) <= URL_LIMIT and url not in found:
+            found.append(url)
+        if len(found) >= FOUND_URLS_LIMIT:
+            break
+    return found
+
+
+def parse_result_assets(
+    raw: object, *, status: TaskStatus, task_id: str
+) -> tuple[ResultAssets | None, str | None]:
+    """`result_assets_json` (a string holding JSON; an already decoded object is accepted too) as
+    `(assets, problem)`. `problem` says why a success's result cannot be used: not JSON, not an
+    object, or no URL in it; the http(s) URLs found anywhere in it are then kept as
+    `extra["found_urls"]` so the user still gets what can be had. Before success a broken value is
+    only a placeholder, logged and ignored. Never raises: an unreadable result is an answer too.
+    """
+    succeeded = status is TaskStatus.SUCCEEDED
+    if raw is None or raw == "":
+        return None, ("the result is empty" if succeeded else None)
     decoded: object = raw
     problem: str | None = None
     if isinstance(raw, str):
@@ -95,12 +138,18 @@ def parse_result_assets(raw: object, *, status: TaskStatus, task_id: str) -> Res
         except ValueError:
             problem = "result_assets_json is not valid JSON"
     if problem is None and isinstance(decoded, dict):
-        return ResultAssets.from_mapping(decoded)
-    problem = problem or f"result_assets_json holds a {type(decoded).__name__}, not an object"
-    if status is TaskStatus.SUCCEEDED:
-        raise _malformed(f"{problem} (task {snippet(task_id, 80)})")
-    log.warning("task %s: %s; ignored because the task has not succeeded", snippet(task_id, 80), problem)
-    return None
+        bounded = _bounded(decoded)
+        assets = ResultAssets.from_mapping(bounded if isinstance(bounded, dict) else {})
+        if not succeeded or _urls_in(json.dumps(assets.to_mapping())):
+            return assets, None
+        problem = "the result holds no URL"
+    problem = problem or f"result_assets_json holds {type(decoded).__name__}, not an object"
+    if not succeeded:
+        log.warning("task %s: %s; ignored because the task has not succeeded", snippet(task_id, 80), problem)
+        return None, None
+    text = raw if isinstance(raw, str) else json.dumps(raw, default=str)
+    urls = _urls_in(text[: 64 * 1024])
+    return (ResultAssets(extra={"found_urls": urls}) if urls else None), problem
 
 
 def parse_gateway_task(data: object, *, requested_id: str) -> GatewayTask:
@@ -116,14 +165,16 @@ def parse_gateway_task(data: object, *, requested_id: str) -> GatewayTask:
             task_type = TaskType.parse(raw_type)
         except ValueError:
             log.debug("task %s has unknown task_type %r", requested_id, snippet(repr(raw_type), 40))
+    result, problem = parse_result_assets(body.get("result_assets_json"), status=status, task_id=requested_id)
     return GatewayTask(
         task_id=requested_id,
         status=status,
         task_type=task_type,
-        public_model=_optional_text(body.get("public_model")),
-        result=parse_result_assets(body.get("result_assets_json"), status=status, task_id=requested_id),
-        error_code=_optional_text(body.get("error_code")),
-        error_message=_optional_text(body.get("error_message")),
+        public_model=_bounded_text(body.get("public_model"), 200),
+        result=result,
+        result_problem=problem,
+        error_code=_bounded_text(body.get("error_code"), ERROR_CODE_LIMIT),
+        error_message=_bounded_text(body.get("error_message"), ERROR_MESSAGE_LIMIT),
         created_at=parse_timestamp(body.get("created_at")),
         completed_at=parse_timestamp(body.get("completed_at")),
     )
@@ -151,7 +202,7 @@ def parse_events(data: object) -> list[TaskEvent]:
                 task_event_id=_optional_text(item.get("task_event_id")) or f"#{index}",
                 event_type=_optional_text(item.get("event_type")) or "unknown",
                 status=status,
-                message=_optional_text(item.get("message")),
+                message=_bounded_text(item.get("message"), ERROR_MESSAGE_LIMIT),
                 created_at=parse_timestamp(item.get("created_at")),
             )
         )
@@ -176,3 +227,21 @@ def extract_error(data: object) -> tuple[str | None, str | None]:
     if detail is not None:
         return None, json.dumps(detail, default=str)
     return None, None
+
+
+def parse_retry_after(raw: str | None) -> float | None:
+    """`Retry-After` as seconds (a number or an HTTP-date); None when absent or unreadable."""
+    if not raw:
+        return None
+    raw = raw.strip()
+    try:
+        return max(0.0, float(raw))
+    except ValueError:
+        pass
+    try:
+        when = email.utils.parsedate_to_datetime(raw)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())

@@ -14,7 +14,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from bot.background import create_task
 from bot.engine.config import EngineConfig
@@ -26,6 +26,7 @@ logger = logging.getLogger(__name__)
 
 MAX_IDLE_SLEEP = 1.0  # the longest the loop sleeps without looking at the store again
 PASS_FAILURE_BACKOFF_CAP = 5.0
+PRUNE_BATCH = 500
 
 
 class Poller:
@@ -47,6 +48,7 @@ class Poller:
         self._workers: set[asyncio.Task[None]] = set()
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
+        self._next_prune: datetime | None = None  # None: prune on the first pass
         # When every due row is already being worked on, the store's next wake-up is in the past;
         # this floor keeps the loop from spinning until those workers finish (they also wake it).
         self._min_sleep = min(max(config.poll_interval / 20, 0.005), 0.1)
@@ -126,11 +128,29 @@ class Poller:
                 exclude=set(self._reporter.active_keys),
             )
             self._reporter.start_due(owed)
+        await self._prune_if_due(now)
         wakeup = await self._store.next_wakeup()
         if wakeup is None:
             return MAX_IDLE_SLEEP
         delay = (wakeup - self._clock()).total_seconds()
         return min(max(delay, self._min_sleep), MAX_IDLE_SLEEP)
+
+    async def _prune_if_due(self, now: datetime) -> None:
+        """Once a day (and at start): forget finished rows older than the retention period."""
+        retention = self._config.retention
+        if retention is None or (self._next_prune is not None and now < self._next_prune):
+            return
+        self._next_prune = now + timedelta(seconds=self._config.prune_every)
+        cutoff = now - timedelta(seconds=retention)
+        pruned = 0
+        while True:  # in batches: each a short transaction, so the poll loop's queries are not held up
+            batch = await self._store.prune_finished(completed_before=cutoff, limit=PRUNE_BATCH)
+            pruned += batch
+            if batch < PRUNE_BATCH:
+                break
+            await asyncio.sleep(0)
+        if pruned:
+            logger.info("pruned %d finished task(s) older than %.0f days", pruned, retention / 86400)
 
     def _spawn_worker(self, record: TaskRecord) -> None:
         key = record.key

@@ -126,6 +126,9 @@ class Reporter:
         except Exception:
             failures = self._failures.get(key, 0) + 1
             self._failures[key] = failures
+            if self._past_giving_up(record, now):
+                await self._abandon(record, notifier)
+                return True
             delay = self._policy.notify_retry_delay(failures)
             logger.exception(
                 "notifier failed for task %s (attempt %d); retrying in %.1fs", key, failures, delay
@@ -138,6 +141,31 @@ class Reporter:
         )
         logger.debug("reported %s of task %s", update.kind.value, key)
         return True
+
+    def _past_giving_up(self, record: TaskRecord, now: datetime) -> bool:
+        """A final report keeps failing long after the task ended: nothing suggests it will pass."""
+        ended = record.completed_at
+        return (
+            record.is_finished
+            and ended is not None
+            and (now - ended).total_seconds() >= self._config.report_give_up_after
+        )
+
+    async def _abandon(self, record: TaskRecord, notifier: TaskNotifier) -> None:
+        key = record.key
+        logger.error(
+            "task %s: giving up delivering its final state (%s) after %d failed attempts over %.0f s; "
+            "the user was not told",
+            key,
+            (record.local_outcome or record.status or "?"),
+            self._failures.get(key, 0),
+            self._config.report_give_up_after,
+        )
+        await self._store.mark_notified(
+            key, status=record.status, outcome=record.local_outcome, progress=record.progress
+        )
+        self._failures.pop(key, None)
+        notifier.task_abandoned(key)
 
     async def stop(self, grace: float) -> None:
         """Take no new reports; let running notifier calls finish (bounded), then cancel the rest."""

@@ -75,6 +75,11 @@ class TaskRecord:
 
     extra: dict[str, Any] = field(default_factory=dict)
 
+    processing_started_at: datetime | None = None  # when a poll first saw PROCESSING
+    bad_reads: int = 0  # consecutive reads that could not be used (unreadable success, 404)
+    maybe_created: bool = False  # a create attempt may have reached the gateway (its fate unknown)
+    result_problem: str | None = None  # why a success's result could not be used, once final
+
     @property
     def is_finished(self) -> bool:
         return self.local_outcome is not None or (self.status is not None and self.status.is_terminal)
@@ -131,11 +136,12 @@ class TaskStore(Protocol):
         """The earliest next_poll_at of an unfinished row or notify_due_at of any row, or None."""
 
     async def record_created(
-        self, key: str, *, task_id: str, status: TaskStatus, now: datetime, next_poll_at: datetime
+        self, key: str, *, task_id: str, status: TaskStatus | None, now: datetime, next_poll_at: datetime
     ) -> TaskRecord:
-        """Store the gateway's task id and status after a create (attempts = 0). A report is owed
-        (notify_due_at = now, unless already due earlier) when status differs from notified_status.
-        Raises `UnknownTaskError` for an unknown key."""
+        """Store the gateway's task id and status after a create (None: not known until a GET; used
+        when the create answer is already terminal, since it carries no result), attempts = 0,
+        progress cleared. A report is owed (notify_due_at = now, unless already due earlier) when
+        status differs from notified_status or a progress text was shown. `UnknownTaskError` if unknown."""
 
     async def record_poll(
         self,
@@ -150,10 +156,12 @@ class TaskStore(Protocol):
         now: datetime,
         next_poll_at: datetime | None,
         completed_at: datetime | None,
+        result_problem: str | None = None,
     ) -> TaskRecord:
         """Store what a poll saw, every field as given (a terminal status comes with next_poll_at None),
-        attempts = 0. When status differs from notified_status or progress from notified_progress, a
-        report is owed (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
+        attempts = bad_reads = 0, processing_started_at = now when PROCESSING is first seen. When status
+        differs from notified_status or progress from notified_progress, a report is owed
+        (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
 
     async def record_outcome(
         self,
@@ -167,9 +175,20 @@ class TaskStore(Protocol):
         """End a task locally (timed out, rejected, unreachable): next_poll_at None, completed_at = now,
         a report owed (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
 
-    async def record_failure(self, key: str, *, now: datetime, next_poll_at: datetime) -> TaskRecord:
-        """A gateway call for this row failed transiently: attempts += 1, next_poll_at as given.
-        Raises `UnknownTaskError` for an unknown key."""
+    async def record_failure(
+        self,
+        key: str,
+        *,
+        now: datetime,
+        next_poll_at: datetime,
+        bad_read: bool = False,
+        maybe_created: bool = False,
+        note: str | None = None,
+    ) -> TaskRecord:
+        """A gateway call for this row failed transiently: attempts += 1, next_poll_at as given;
+        `bad_read` counts a read that could not be used (bad_reads += 1); `maybe_created` records that a
+        create may have reached the gateway (never cleared); a `note` replaces the progress text, with
+        a report owed when it differs from the one shown. `UnknownTaskError` for an unknown key."""
 
     async def request_cancel(self, key: str, *, now: datetime) -> TaskRecord | None:
         """Flag a cancel and make the row due now if it is unfinished (a finished row is returned
@@ -185,13 +204,18 @@ class TaskStore(Protocol):
     ) -> None:
         """The notifier acknowledged this state: store it as notified_*, and clear notify_due_at only
         if the row's status, local outcome and progress still equal it (compare-and-clear in one
-        transaction). If a poll landed meanwhile the report stays owed. Unknown keys are ignored."""
+        transaction). If a poll landed meanwhile the report stays owed. When the acknowledged state is
+        the row's final one, the reply token (a credential) is cleared. Unknown keys are ignored."""
 
     async def defer_notify(self, key: str, *, notify_due_at: datetime) -> None:
         """The notifier failed: try the report again at `notify_due_at`. Unknown keys are ignored."""
 
     async def active_for_requester(self, requester_id: int) -> list[TaskRecord]:
         """The requester's unfinished rows, newest first."""
+
+    async def prune_finished(self, *, completed_before: datetime, limit: int = 1000) -> int:
+        """Delete up to `limit` finished rows completed before the given time whose reports are all
+        delivered; returns how many. Unfinished rows and rows owing a report are never deleted."""
 
     async def count_unfinished(self) -> int: ...
 

@@ -196,16 +196,19 @@ class FakeTask:
         raw_result_assets_json: str | None = None,
         error: tuple[str, str] | None = None,
     ) -> None:
-        now = time.monotonic()
-        if self.script_cutoff is None:
-            self.script_cutoff = now
-        self.manual_events.append(TimedEvent(now, status, event_type or EVENT_TYPES[status], message))
+        self.move_at(time.monotonic(), status, message, event_type=event_type)
         if assets is not None:
             self.assets_override = assets
         if raw_result_assets_json is not None:
             self.raw_assets_override = raw_result_assets_json
         if error is not None:
             self.error_override = error
+
+    def move_at(self, at: float, status: TaskStatus, message: str, *, event_type: str | None = None) -> None:
+        """Move the task at `at` (time.monotonic(), maybe in the future); its script stops then."""
+        if self.script_cutoff is None:
+            self.script_cutoff = at
+        self.manual_events.append(TimedEvent(at, status, event_type or EVENT_TYPES[status], message))
 
     def result_assets_json(self, status: TaskStatus) -> str | None:
         if status is not TaskStatus.SUCCEEDED:

@@ -87,8 +87,10 @@ class FakeGateway:
         self.tasks: dict[str, FakeTask] = {}
         self.tasks_by_key: dict[str, FakeTask] = {}
         self.faults = FaultQueue()
+        self.cancel_delay = 0.0  # seconds a cancel takes to stop a task (a second one meanwhile is a 409)
         self._rules: list[_Rule] = []
         self._holds: list[Hold] = []
+        self._before: dict[str, list[Callable[[], None]]] = {}
         self._arrivals: deque[float] = deque()
         self._request_seen = asyncio.Condition()
         self._stopping = asyncio.Event()
@@ -183,6 +185,11 @@ class FakeGateway:
     def malformed_next(self, n: int = 1, *, kind: str | None = None, method: str | None = None) -> None:
         self.faults.add(Fault(FaultAction.MALFORMED, n, kind, method, status=200))
 
+    def before_next(self, kind: str, action: Callable[[], None]) -> None:
+        """Run `action` when the next `kind` request arrives, before it is processed (e.g. let a task
+        finish just as a cancel for it comes in)."""
+        self._before.setdefault(kind, []).append(action)
+
     def hold(self, kind: str) -> Hold:
         """Hold answers to `kind` requests (already processed) until the returned hold is released."""
         held = Hold(kind)
@@ -264,6 +271,9 @@ class FakeGateway:
             if len(self._arrivals) > self.max_rps:
                 wait = max(1, math.ceil(self._arrivals[0] + 1.0 - record.received_at))
                 return _error(429, "rate_limited", "too many requests", {"Retry-After": str(wait)})
+        waiting = self._before.get(record.kind)
+        if waiting:
+            waiting.pop(0)()
         early = self.faults.take(record.method, record.kind, before_processing=True)
         if early is not None and early.action is FaultAction.RATE_LIMIT:
             headers = {} if early.retry_after is None else {"Retry-After": _format_seconds(early.retry_after)}
@@ -373,11 +383,15 @@ class FakeGateway:
             return task
         if task.status().is_terminal:
             return _error(409, "task_already_finished", "task already reached a terminal status")
+        if task.cancel_reason is not None:  # accepted earlier, still taking effect (cancel_delay)
+            return _error(409, "cancel_in_progress", "a cancel of this task is already in progress")
         body = request[_JSON_BODY]
         reason = body.get("reason") if isinstance(body, dict) else None
         task.cancel_reason = reason if isinstance(reason, str) else ""
-        task.move_to(TaskStatus.CANCELLED, f"cancelled: {task.cancel_reason}")
-        return web.json_response({"task_id": task.task_id, "status": int(TaskStatus.CANCELLED)})
+        task.move_at(
+            time.monotonic() + self.cancel_delay, TaskStatus.CANCELLED, f"cancelled: {task.cancel_reason}"
+        )
+        return web.json_response({"task_id": task.task_id, "status": int(task.status())})
 
     async def _asset(self, request: web.Request) -> web.Response:
         """A result file, as a CDN would serve it: `<anything>.png` or `<anything>.mp4`."""

@@ -259,6 +259,35 @@ async def test_connection_refused_is_gateway_unavailable(gateway_api_key):
     assert client.requests_sent == 2
 
 
+async def test_a_create_that_never_left_the_machine_is_known_not_sent(gateway_api_key):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with TaskApiClient(
+        base_url=f"http://127.0.0.1:{port}", api_key=gateway_api_key, max_attempts=2, backoff_base=0.01
+    ) as client:
+        with pytest.raises(GatewayUnavailableError) as refused:
+            await create(client, "never-sent")
+    assert refused.value.maybe_sent is False  # nothing can exist at the gateway
+
+
+@pytest.mark.parametrize("fault", ["slow", "503", "malformed"])
+async def test_a_create_whose_fate_is_unknown_says_it_may_have_been_sent(
+    fake_gateway, gateway_api_key, fault
+):
+    if fault == "slow":
+        fake_gateway.slow_next(3, delay=1.0, kind="create")
+    elif fault == "503":
+        fake_gateway.fail_next(3, status=503, kind="create")
+    else:
+        fake_gateway.malformed_next(1, kind="create")
+    async with make_client(fake_gateway, gateway_api_key, timeout=0.15, max_attempts=2) as client:
+        with pytest.raises((GatewayUnavailableError, MalformedResponseError)) as failed:
+            await create(client, f"maybe-{fault}")
+    assert failed.value.maybe_sent is True
+    assert failed.value.transient is True
+
+
 async def test_malformed_json_is_reported(fake_gateway, task_client):
     fake_gateway.malformed_next(1, kind="get")
     task_id = await create(task_client)
@@ -267,17 +296,32 @@ async def test_malformed_json_is_reported(fake_gateway, task_client):
     assert len(fake_gateway.requests_of("get")) == 1  # not retried
 
 
-async def test_invalid_result_assets_on_success_is_malformed(fake_gateway, task_client):
+async def test_an_unreadable_success_is_an_answer_with_its_problem_and_the_urls_found(
+    fake_gateway, task_client
+):
+    # Issue 8: a broken result_assets_json on a success is not an error to retry for two hours.
     fake_gateway.script_when("fox", Script.invalid_result(after=0.0))
     task_id = await create(task_client)
-    with pytest.raises(MalformedResponseError, match="result_assets_json"):
-        await task_client.get_task(task_id)
+    task = await task_client.get_task(task_id)
+    assert task.status is TaskStatus.SUCCEEDED
+    assert task.result_problem == "result_assets_json is not valid JSON"
+    assert task.result is not None
+    assert task.result.extra["found_urls"] == ["https://cdn.fake.test/x.png"]
 
 
-async def test_unknown_status_number_is_malformed(fake_gateway, task_client):
+async def test_an_unknown_status_number_is_read_as_a_status_that_is_not_final(fake_gateway, task_client):
     task_id = await create(task_client)
     fake_gateway.override_task_fields(task_id, status=42)
-    with pytest.raises(MalformedResponseError, match="unknown status number 42"):
+    task = await task_client.get_task(task_id)
+    assert int(task.status) == 42
+    assert not task.status.is_terminal
+    assert task.status.name == "STATUS_42"
+
+
+async def test_an_answer_over_one_mebibyte_is_malformed(fake_gateway, task_client):
+    task_id = await create(task_client)
+    fake_gateway.override_task_fields(task_id, padding="x" * (1024 * 1024 + 10))
+    with pytest.raises(MalformedResponseError, match="over 1048576 bytes"):
         await task_client.get_task(task_id)
 
 

@@ -64,17 +64,43 @@ def test_timestamps_are_aware():
 
 
 def test_result_assets_rules():
-    assets = parse_result_assets(
+    assets, problem = parse_result_assets(
         '{"video_url": "https://v.test/a.mp4", "fps": 24}', status=TaskStatus.SUCCEEDED, task_id="t"
     )
-    assert assets is not None
+    assert assets is not None and problem is None
     assert (assets.video_url, assets.extra) == ("https://v.test/a.mp4", {"fps": 24})
-    assert parse_result_assets("", status=TaskStatus.SUCCEEDED, task_id="t") is None
-    assert parse_result_assets("[1]", status=TaskStatus.PROCESSING, task_id="t") is None
-    with pytest.raises(MalformedResponseError):
-        parse_result_assets("[1]", status=TaskStatus.SUCCEEDED, task_id="t")
-    with pytest.raises(MalformedResponseError):
-        parse_result_assets("{bad", status=TaskStatus.SUCCEEDED, task_id="t")
+    assert parse_result_assets("[1]", status=TaskStatus.PROCESSING, task_id="t") == (None, None)
+
+
+@pytest.mark.parametrize(
+    ("raw", "problem", "urls"),
+    [
+        ("", "the result is empty", None),
+        ("null", "result_assets_json holds NoneType, not an object", None),
+        ("[1]", "result_assets_json holds list, not an object", None),
+        (
+            '["https://a.test/1.png"]',
+            "result_assets_json holds list, not an object",
+            ["https://a.test/1.png"],
+        ),
+        ("{bad https://a.test/x.png", "result_assets_json is not valid JSON", ["https://a.test/x.png"]),
+        ('{"seed": 3}', "the result holds no URL", None),
+        ('{"image_url": "ftp://a.test/x"}', "the result holds no URL", None),
+    ],
+)
+def test_a_success_whose_result_cannot_be_used_says_why_and_keeps_the_urls_found(raw, problem, urls):
+    assets, found_problem = parse_result_assets(raw, status=TaskStatus.SUCCEEDED, task_id="t")
+    assert found_problem == problem
+    assert (assets.extra["found_urls"] if assets else None) == urls
+
+
+def test_unknown_result_keys_are_bounded_before_they_are_stored():
+    raw = {"image_url": "https://a.test/x.png", **{f"k{i}": "v" * 5000 for i in range(40)}}
+    raw["nested"] = {"deeper": {"deepest": {"x": 1}}}
+    assets, _ = parse_result_assets(raw, status=TaskStatus.SUCCEEDED, task_id="t")
+    assert assets is not None
+    assert len(assets.extra) <= 16
+    assert all(len(v) <= 2048 for v in assets.extra.values() if isinstance(v, str))
 
 
 @pytest.mark.parametrize(
@@ -82,7 +108,7 @@ def test_result_assets_rules():
     [
         {"status": 1},
         {"task_id": "", "status": 1},
-        {"task_id": "t", "status": 99},
+        {"task_id": "t", "status": 0},
         {"task_id": "t", "status": True},
         [],
     ],
@@ -94,8 +120,10 @@ def test_bad_create_answers_are_malformed(body):
 
 def test_events_shapes():
     assert parse_events({"task_events": None}) == []
-    (event,) = parse_events({"task_events": [{"event_type": "x", "status": 77}]})
+    (event,) = parse_events({"task_events": [{"event_type": "x", "status": -1}]})
     assert (event.status, event.task_event_id, event.message) == (None, "#0", None)
+    (newer,) = parse_events({"task_events": [{"event_type": "x", "status": 77}]})
+    assert newer.status is not None and int(newer.status) == 77 and not newer.status.is_terminal
     with pytest.raises(MalformedResponseError):
         parse_events({"task_events": "nope"})
     with pytest.raises(MalformedResponseError):

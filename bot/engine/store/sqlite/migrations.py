@@ -18,9 +18,11 @@ import aiosqlite
 log = logging.getLogger(__name__)
 
 # "Unfinished" as the partial indexes spell it. SQLite only uses a partial index when the query repeats
-# its WHERE term verbatim, so queries import this exact text. 4 is TaskStatus.SUCCEEDED, the first
-# terminal status; it is a literal because a shipped migration must not change with the code.
-UNFINISHED_SQL = "local_outcome IS NULL AND (status IS NULL OR status < 4)"
+# its WHERE term verbatim, so queries import this exact text. 4..8 are the terminal statuses; a status
+# number the bot does not know (the gateway may add one) is unfinished. Literals, because a shipped
+# migration must not change with the code: v1 and v2 keep the text they shipped with.
+UNFINISHED_SQL = "local_outcome IS NULL AND (status IS NULL OR status NOT BETWEEN 4 AND 8)"
+_V1_UNFINISHED_SQL = "local_outcome IS NULL AND (status IS NULL OR status < 4)"
 
 _V1_CREATE_TASKS = """
 CREATE TABLE tasks (
@@ -63,11 +65,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
     # v1: the tasks table, with the two indexes the poller's loop reads on every tick.
     (
         _V1_CREATE_TASKS,
-        f"CREATE INDEX tasks_due_poll ON tasks (next_poll_at) WHERE {UNFINISHED_SQL}",
+        f"CREATE INDEX tasks_due_poll ON tasks (next_poll_at) WHERE {_V1_UNFINISHED_SQL}",
         "CREATE INDEX tasks_due_notify ON tasks (notify_due_at) WHERE notify_due_at IS NOT NULL",
     ),
     # v2: /cancel and the per-user limit look up a requester's unfinished tasks, newest first.
-    (f"CREATE INDEX tasks_requester_unfinished ON tasks (requester_id, created_at) WHERE {UNFINISHED_SQL}",),
+    (
+        "CREATE INDEX tasks_requester_unfinished ON tasks (requester_id, created_at) "
+        f"WHERE {_V1_UNFINISHED_SQL}",
+    ),
+    # v3 (truth in every outcome): when processing started; reads that could not be used (an unreadable
+    # success, a 404) in a row; whether a create may have reached the gateway; why a result is
+    # unusable; unknown status numbers are unfinished (indexes rebuilt); finished rows by age (pruning).
+    (
+        "ALTER TABLE tasks ADD COLUMN processing_started_at INTEGER",
+        "ALTER TABLE tasks ADD COLUMN bad_reads INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tasks ADD COLUMN maybe_created INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE tasks ADD COLUMN result_problem TEXT",
+        # A row whose create failed before may have reached the gateway: assume it did.
+        "UPDATE tasks SET maybe_created = 1 WHERE task_id IS NULL AND attempts > 0",
+        "DROP INDEX tasks_due_poll",
+        f"CREATE INDEX tasks_due_poll ON tasks (next_poll_at) WHERE {UNFINISHED_SQL}",
+        "DROP INDEX tasks_requester_unfinished",
+        f"CREATE INDEX tasks_requester_unfinished ON tasks (requester_id, created_at) WHERE {UNFINISHED_SQL}",
+        "CREATE INDEX tasks_completed ON tasks (completed_at) WHERE completed_at IS NOT NULL",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -56,6 +56,10 @@ COLUMNS: tuple[str, ...] = (
     "notified_progress",
     "notify_due_at",
     "extra",
+    "processing_started_at",
+    "bad_reads",
+    "maybe_created",
+    "result_problem",
 )
 COLUMN_LIST = ", ".join(COLUMNS)
 
@@ -205,4 +209,8 @@ def decode_record(row: Sequence[Any]) -> TaskRecord:
         notified_progress=_optional_text(values["notified_progress"]),
         notify_due_at=decode_optional_time(values["notify_due_at"]),
         extra=_decode_mapping(key, "extra", values["extra"]) or {},
+        processing_started_at=decode_optional_time(values["processing_started_at"]),
+        bad_reads=_int(values["bad_reads"]),
+        maybe_created=bool(_int(values["maybe_created"])),
+        result_problem=_optional_text(values["result_problem"]),
     )

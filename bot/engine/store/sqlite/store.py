@@ -146,7 +146,7 @@ class SqliteTaskStore(SqliteConnection):
         return self._decode_all(wanted[:limit])
 
     async def due_for_poll(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
-        """Unfinished rows (no local outcome, status NULL or below SUCCEEDED) with next_poll_at <= now,
+        """Unfinished rows (no local outcome, status NULL or not terminal) with next_poll_at <= now,
         key not in `exclude`, earliest next_poll_at first, at most `limit`."""
         sql = f"""
             SELECT {COLUMN_LIST} FROM tasks
@@ -179,21 +179,22 @@ class SqliteTaskStore(SqliteConnection):
     # -- what the gateway said -------------------------------------------------------------------
 
     async def record_created(
-        self, key: str, *, task_id: str, status: TaskStatus, now: datetime, next_poll_at: datetime
+        self, key: str, *, task_id: str, status: TaskStatus | None, now: datetime, next_poll_at: datetime
     ) -> TaskRecord:
-        """Store task_id and status, attempts = 0, next_poll_at as given. A report is owed
-        (notify_due_at = now, or kept if already earlier) when status differs from notified_status.
-        Raises `UnknownTaskError` for an unknown key."""
+        """Store task_id and status (None: not known yet, a GET will tell), attempts = 0, next_poll_at
+        as given, and clear the progress text (before a create it only holds the bot's own note). A
+        report is owed (notify_due_at = now, or kept if already earlier) when status differs from
+        notified_status or a progress text was shown. Raises `UnknownTaskError` for an unknown key."""
         sql = f"""
             UPDATE tasks SET
                 task_id = :task_id, status = :status, attempts = 0, updated_at = :now,
-                next_poll_at = :next_poll_at,
-                notify_due_at = CASE WHEN notified_status IS NOT :status THEN {_OWE_REPORT_SQL}
-                                     ELSE notify_due_at END
+                next_poll_at = :next_poll_at, progress = NULL,
+                notify_due_at = CASE WHEN notified_status IS NOT :status OR notified_progress IS NOT NULL
+                                     THEN {_OWE_REPORT_SQL} ELSE notify_due_at END
             WHERE key = :key RETURNING {COLUMN_LIST}"""
         params = {
             "task_id": task_id,
-            "status": int(status),
+            "status": None if status is None else int(status),
             "now": encode_time(now),
             "next_poll_at": encode_time(next_poll_at),
         }
@@ -212,9 +213,11 @@ class SqliteTaskStore(SqliteConnection):
         now: datetime,
         next_poll_at: datetime | None,
         completed_at: datetime | None,
+        result_problem: str | None = None,
     ) -> TaskRecord:
-        """Store status, result, error, progress, events_seen, next_poll_at and completed_at exactly as
-        given (a terminal status comes with next_poll_at None) and reset attempts to 0. When status
+        """Store status, result, result_problem, error, progress, events_seen, next_poll_at and
+        completed_at exactly as given (a terminal status comes with next_poll_at None); reset attempts
+        and bad_reads to 0; processing_started_at = now the first time status is PROCESSING. When status
         differs from notified_status or progress from notified_progress, a report is owed
         (notify_due_at = now, or kept if already earlier). Raises `UnknownTaskError` for an unknown key."""
         sql = f"""
@@ -222,7 +225,10 @@ class SqliteTaskStore(SqliteConnection):
                 status = :status, result = :result, error_code = :error_code,
                 error_message = :error_message, progress = :progress, events_seen = :events_seen,
                 next_poll_at = :next_poll_at, completed_at = :completed_at, attempts = 0,
-                updated_at = :now,
+                bad_reads = 0, result_problem = :result_problem, updated_at = :now,
+                processing_started_at = COALESCE(
+                    processing_started_at, CASE WHEN :status = {int(TaskStatus.PROCESSING)} THEN :now END
+                ),
                 notify_due_at = CASE WHEN notified_status IS NOT :status
                                        OR notified_progress IS NOT :progress
                                      THEN {_OWE_REPORT_SQL} ELSE notify_due_at END
@@ -237,6 +243,7 @@ class SqliteTaskStore(SqliteConnection):
             "next_poll_at": encode_optional_time(next_poll_at),
             "completed_at": encode_optional_time(completed_at),
             "now": encode_time(now),
+            "result_problem": result_problem,
         }
         return await self._update_existing(key, sql, params)
 
@@ -265,12 +272,34 @@ class SqliteTaskStore(SqliteConnection):
         }
         return await self._update_existing(key, sql, params)
 
-    async def record_failure(self, key: str, *, now: datetime, next_poll_at: datetime) -> TaskRecord:
-        """attempts += 1 and next_poll_at as given. Raises `UnknownTaskError` for an unknown key."""
+    async def record_failure(
+        self,
+        key: str,
+        *,
+        now: datetime,
+        next_poll_at: datetime,
+        bad_read: bool = False,
+        maybe_created: bool = False,
+        note: str | None = None,
+    ) -> TaskRecord:
+        """attempts += 1 and next_poll_at as given; bad_reads += 1 with `bad_read` (else kept);
+        maybe_created set (never cleared) with `maybe_created`; with a `note`, progress = note and a
+        report is owed when it differs from notified_progress. `UnknownTaskError` for an unknown key."""
         sql = f"""
-            UPDATE tasks SET attempts = attempts + 1, next_poll_at = :next_poll_at, updated_at = :now
+            UPDATE tasks SET
+                attempts = attempts + 1, next_poll_at = :next_poll_at, updated_at = :now,
+                bad_reads = bad_reads + :bad_read, maybe_created = MAX(maybe_created, :maybe_created),
+                progress = COALESCE(:note, progress),
+                notify_due_at = CASE WHEN :note IS NOT NULL AND notified_progress IS NOT :note
+                                     THEN {_OWE_REPORT_SQL} ELSE notify_due_at END
             WHERE key = :key RETURNING {COLUMN_LIST}"""
-        params = {"now": encode_time(now), "next_poll_at": encode_time(next_poll_at)}
+        params = {
+            "now": encode_time(now),
+            "next_poll_at": encode_time(next_poll_at),
+            "bad_read": int(bad_read),
+            "maybe_created": int(maybe_created),
+            "note": note,
+        }
         return await self._update_existing(key, sql, params)
 
     async def request_cancel(self, key: str, *, now: datetime) -> TaskRecord | None:
@@ -299,12 +328,19 @@ class SqliteTaskStore(SqliteConnection):
         meanwhile (a poll landed during the report) notify_due_at stays set and one more report is
         owed: this compare-and-clear, in one statement, is what makes every change reported once.
         Unknown keys are ignored."""
-        sql = """
+        # The reply token is a credential: once the final state is acknowledged it has no more use.
+        sql = f"""
             UPDATE tasks SET
                 notified_status = :status, notified_outcome = :outcome, notified_progress = :progress,
                 notify_due_at = CASE WHEN status IS :status AND local_outcome IS :outcome
                                           AND progress IS :progress
-                                     THEN NULL ELSE notify_due_at END
+                                     THEN NULL ELSE notify_due_at END,
+                reply_token = CASE WHEN NOT ({UNFINISHED_SQL}) AND status IS :status
+                                        AND local_outcome IS :outcome
+                                   THEN NULL ELSE reply_token END,
+                reply_token_expires_at = CASE WHEN NOT ({UNFINISHED_SQL}) AND status IS :status
+                                                   AND local_outcome IS :outcome
+                                              THEN NULL ELSE reply_token_expires_at END
             WHERE key = :key"""
         params = {
             "key": key,
@@ -333,7 +369,21 @@ class SqliteTaskStore(SqliteConnection):
             ORDER BY created_at DESC, key DESC"""
         return self._decode_all(await self._fetch_rows(sql, {"requester_id": requester_id}))
 
+    async def prune_finished(self, *, completed_before: datetime, limit: int = 1000) -> int:
+        """Delete up to `limit` finished rows completed before `completed_before` whose reports are all
+        delivered; how many were deleted. Unfinished rows and rows owing a report are never deleted."""
+        sql = f"""
+            DELETE FROM tasks WHERE key IN (
+                SELECT key FROM tasks
+                WHERE completed_at IS NOT NULL AND completed_at < :before AND notify_due_at IS NULL
+                      AND NOT ({UNFINISHED_SQL})
+                LIMIT :limit)"""
+        async with self._write() as conn:
+            cursor = await conn.execute(sql, {"before": encode_time(completed_before), "limit": limit})
+            deleted = cursor.rowcount
+        return max(deleted, 0)
+
     async def count_unfinished(self) -> int:
-        """How many rows are unfinished (no local outcome, status NULL or below SUCCEEDED)."""
+        """How many rows are unfinished (no local outcome, status NULL or not terminal)."""
         rows = await self._fetch_rows(f"SELECT COUNT(*) FROM tasks WHERE {UNFINISHED_SQL}", {})
         return int(rows[0][0])

@@ -30,15 +30,21 @@ def schema_objects(path: Path) -> tuple[int, set[str]]:
     return version, names
 
 
-ALL_OBJECTS = {"tasks", "tasks_due_poll", "tasks_due_notify", "tasks_requester_unfinished"}
+ALL_OBJECTS = {
+    "tasks",
+    "tasks_due_poll",
+    "tasks_due_notify",
+    "tasks_requester_unfinished",
+    "tasks_completed",
+}
 
 
 async def test_empty_database_migrates_to_latest(tmp_path: Path) -> None:
     path = tmp_path / "tasks.sqlite3"
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         assert await migrate(conn) == (0, LATEST_VERSION)
-    assert LATEST_VERSION == 2
-    assert schema_objects(path) == (2, ALL_OBJECTS)
+    assert LATEST_VERSION == 3
+    assert schema_objects(path) == (LATEST_VERSION, ALL_OBJECTS)
 
 
 async def test_reopening_a_current_database_runs_no_migration(tmp_path: Path) -> None:
@@ -48,12 +54,12 @@ async def test_reopening_a_current_database_runs_no_migration(tmp_path: Path) ->
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         statements: list[str] = []
         await conn.set_trace_callback(statements.append)
-        assert await migrate(conn) == (2, 2)
+        assert await migrate(conn) == (LATEST_VERSION, LATEST_VERSION)
         await conn.set_trace_callback(None)
     assert statements == ["PRAGMA user_version", "PRAGMA user_version"]
     async with SqliteTaskStore(path) as store:
         assert await store.get("k1") is not None
-    assert schema_objects(path) == (2, ALL_OBJECTS)
+    assert schema_objects(path) == (LATEST_VERSION, ALL_OBJECTS)
 
 
 async def test_version_1_database_migrates_forward_keeping_rows(tmp_path: Path) -> None:
@@ -65,7 +71,7 @@ async def test_version_1_database_migrates_forward_keeping_rows(tmp_path: Path) 
             "INSERT INTO tasks (key, task_type, model, prompt, requester_id, channel_id, created_at,"
             " updated_at, next_poll_at) VALUES ('old', 'video', 'm', 'p', 7, 8, 0, 0, 1000000)"
         )
-    assert schema_objects(path) == (1, ALL_OBJECTS - {"tasks_requester_unfinished"})
+    assert schema_objects(path) == (1, ALL_OBJECTS - {"tasks_requester_unfinished", "tasks_completed"})
 
     async with SqliteTaskStore(path) as store:
         [record] = await store.active_for_requester(7)
@@ -73,7 +79,7 @@ async def test_version_1_database_migrates_forward_keeping_rows(tmp_path: Path) 
         assert record.next_poll_at is not None
         assert record.next_poll_at.timestamp() == 1.0
         assert [r.key for r in await store.due_for_poll(now=T0, limit=5, exclude=set())] == ["old"]
-    assert schema_objects(path) == (2, ALL_OBJECTS)
+    assert schema_objects(path) == (LATEST_VERSION, ALL_OBJECTS)
 
 
 async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
@@ -85,7 +91,7 @@ async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     raw.close()
 
     store = SqliteTaskStore(path)
-    with pytest.raises(SchemaTooNewError, match=r"version 3 is newer than this code supports \(2\)"):
+    with pytest.raises(SchemaTooNewError, match=r"version 4 is newer than this code supports \(3\)"):
         await store.open()
     with pytest.raises(RuntimeError, match="not open"):
         await store.get("k1")
@@ -117,4 +123,4 @@ async def test_two_stores_opening_an_empty_file_at_once_migrate_once(tmp_path: P
     finally:
         await first.close()
         await second.close()
-    assert schema_objects(path) == (2, ALL_OBJECTS)
+    assert schema_objects(path) == (LATEST_VERSION, ALL_OBJECTS)

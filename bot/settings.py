@@ -80,6 +80,8 @@ class Settings(BaseSettings):
     status_edit_interval: float = Field(default=2.0, ge=0, le=60)
     max_active_per_user: int = Field(default=3, ge=1, le=100)
     max_image_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
+    # Longest prompt accepted; 6000 is Discord's limit for a string option (the option's max_length).
+    max_prompt_length: int = Field(default=4000, ge=1, le=6000)
     imagine_models: Annotated[list[ModelChoice], NoDecode] = Field(
         default_factory=lambda: parse_models(
             "flux-1-dev,sdxl-lightning,midjourney-v7:midjourney", default_type=TaskType.ASYNC_IMAGE

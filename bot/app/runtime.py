@@ -24,18 +24,23 @@ from bot.engine.config import EngineConfig
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.engine.task_engine import TaskEngine
 from bot.frontend.client import MindProxyBot
+from bot.frontend.log_redaction import INTERACTION_TOKEN_PATTERNS
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
 
 def configure_logging(settings: Settings) -> None:
-    """discord.py's own handler and format, plus a filter that keeps both secrets out of every line."""
+    """discord.py's own handler and format, plus a filter that keeps the bot token, the API key and
+    interaction tokens out of every line."""
     setup_logging(level=logging.getLevelNamesMapping()[settings.log_level], root=True)
     # One line per poll or query would drown the log; their warnings still show.
     for chatty in ("httpx", "httpcore", "aiosqlite"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
-    install_redaction([settings.discord_token.get_secret_value(), settings.tt_api_key.get_secret_value()])
+    install_redaction(
+        [settings.discord_token.get_secret_value(), settings.tt_api_key.get_secret_value()],
+        patterns=INTERACTION_TOKEN_PATTERNS,
+    )
 
 
 def apply_discord_api_base(settings: Settings) -> None:

@@ -198,6 +198,12 @@ def advice(record: TaskRecord) -> str | None:
     return None
 
 
+def task_id_of(record: TaskRecord) -> str:
+    """The id a user sees: the gateway's task id once it exists, the bot's request key before that.
+    /cancel and /show accept either, so an id copied from a message, a log or the console works."""
+    return record.task_id or record.key
+
+
 def reference_for_support(record: TaskRecord) -> str:
     """The id the gateway's console knows the task by, else the bot's own key."""
     if record.task_id:

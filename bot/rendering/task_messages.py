@@ -24,6 +24,7 @@ from bot.rendering.states import (
     state_colour,
     state_emoji,
     status_label,
+    task_id_of,
     task_noun,
     task_title,
 )
@@ -42,7 +43,6 @@ from bot.rendering.text import (
     markdown_link,
     one_line,
     quote_block,
-    short_ref,
     truncate,
     usable_url,
 )
@@ -89,11 +89,8 @@ def command_name(task_type: TaskType) -> str:
 
 
 def footer_text(record: TaskRecord) -> str:
-    """The references support needs: the request key and the start of the gateway's task id."""
-    parts = [f"Task {short_ref(record.key, 20)}"]
-    if record.task_id:
-        parts.append(f"id {record.task_id[:8]}")
-    return truncate("  ·  ".join(parts), EMBED_FOOTER_LIMIT)
+    """The task's id as a user can pass it to /cancel or show it to support (see `task_id_of`)."""
+    return truncate(f"Task id {task_id_of(record)}", EMBED_FOOTER_LIMIT)
 
 
 # --- status message -------------------------------------------------------------------------------
@@ -290,6 +287,7 @@ def _result_text(record: TaskRecord, *, mention: bool, lead: str | None = None) 
     head = f"{state_emoji(state)} {_outcome_sentence(state, noun)} · {model}"
     if state is DisplayState.DONE and record.result is not None and record.result.seed is not None:
         head += f" · seed {inline_code(str(record.result.seed), 60)}"
+    head += f" · id {inline_code(discord.utils.escape_mentions(task_id_of(record)), 80)}"
     if mention:
         head = f"<@{record.requester_id}> {head}"
 

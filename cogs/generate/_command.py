@@ -15,7 +15,7 @@ from discord import app_commands
 from bot.settings import ModelChoice
 from cogs.generate._models import model_choices
 from cogs.generate._submission import GenerationRequest, submit_generation
-from cogs.generate._validation import MAX_PROMPT_LENGTH
+from cogs.generate._validation import PROMPT_OPTION_MAX_LENGTH
 
 if TYPE_CHECKING:
     from bot.frontend.client import MindProxyBot
@@ -35,7 +35,7 @@ def generation_command(
     @app_commands.guild_only()
     async def generate(
         interaction: discord.Interaction[MindProxyBot],
-        prompt: app_commands.Range[str, 1, MAX_PROMPT_LENGTH],
+        prompt: app_commands.Range[str, 1, PROMPT_OPTION_MAX_LENGTH],
         model: str | None = None,
         image: discord.Attachment | None = None,
     ) -> None:

@@ -85,7 +85,7 @@ async def submit_generation(
     bot = interaction.client
     if not bot.engine.running:  # shutting down: a row written now would wait for the next start
         raise UserFacingError(rendering.busy_message(), log_detail="refused while shutting down")
-    prompt = validate_prompt(request.prompt)
+    prompt = validate_prompt(request.prompt, max_length=bot.settings.max_prompt_length)
     validate_image(request.image, max_bytes=bot.settings.max_image_bytes)
     model = resolve_model(request.model, models)
 

@@ -6,6 +6,7 @@ Each check raises `UserFacingError` with the private explanation; nothing here t
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import PurePosixPath
 
 import discord
 
@@ -13,7 +14,18 @@ from bot import rendering
 from bot.frontend.errors import UserFacingError
 from bot.settings import ModelChoice
 
-MAX_PROMPT_LENGTH = 1500  # also the slash option's max_length, so Discord enforces it client-side
+# The slash option's max_length: Discord's own limit for a string option. The limit that applies is
+# the MAX_PROMPT_LENGTH setting (at most this), checked in code so an operator can lower it any time.
+PROMPT_OPTION_MAX_LENGTH = 6000
+
+# Image formats the gateway takes as a reference image, by content type, with the file extensions that
+# may carry each. Both must agree: a renamed SVG or HEIC is refused even if Discord calls it image/png.
+IMAGE_FORMATS: dict[str, frozenset[str]] = {
+    "image/png": frozenset({".png"}),
+    "image/jpeg": frozenset({".jpg", ".jpeg", ".jpe", ".jfif"}),
+    "image/webp": frozenset({".webp"}),
+    "image/gif": frozenset({".gif"}),
+}
 
 
 def resolve_model(requested: str | None, choices: Sequence[ModelChoice]) -> ModelChoice:
@@ -27,13 +39,13 @@ def resolve_model(requested: str | None, choices: Sequence[ModelChoice]) -> Mode
     return chosen
 
 
-def validate_prompt(prompt: str) -> str:
+def validate_prompt(prompt: str, *, max_length: int) -> str:
     """The prompt, stripped. Midjourney flags such as `--ar 16:9` pass untouched."""
     cleaned = prompt.strip()
     if not cleaned:
         raise UserFacingError(rendering.prompt_empty_message())
-    if len(cleaned) > MAX_PROMPT_LENGTH:
-        raise UserFacingError(rendering.prompt_too_long_message(len(cleaned), MAX_PROMPT_LENGTH))
+    if len(cleaned) > max_length:
+        raise UserFacingError(rendering.prompt_too_long_message(len(cleaned), max_length))
     return cleaned
 
 
@@ -42,7 +54,11 @@ def validate_image(image: discord.Attachment | None, *, max_bytes: int) -> None:
     if image is None:
         return
     content_type = (image.content_type or "").split(";")[0].strip().lower()
-    if not content_type.startswith("image/"):
-        raise UserFacingError(rendering.attachment_not_image_message(image.filename, image.content_type))
+    extension = PurePosixPath(image.filename.lower()).suffix
+    if extension not in IMAGE_FORMATS.get(content_type, frozenset()):
+        raise UserFacingError(
+            rendering.attachment_not_image_message(image.filename, image.content_type),
+            log_detail=f"attachment {content_type or '?'} {extension or '(no extension)'} refused",
+        )
     if image.size > max_bytes:
         raise UserFacingError(rendering.attachment_too_large_message(image.filename, image.size, max_bytes))

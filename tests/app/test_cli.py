@@ -117,7 +117,7 @@ async def test_sync_publishes_the_three_commands_to_one_guild(fakes, tmp_path: P
     assert names == ["cancel", "imagine", "video"]
     imagine = next(c for c in discord_fake.commands[discord_fake.guild_id] if c["name"] == "imagine")
     prompt = next(o for o in imagine["options"] if o["name"] == "prompt")
-    assert prompt["max_length"] == 1500
+    assert prompt["max_length"] == 6000  # Discord's own limit; MAX_PROMPT_LENGTH is checked in code
     assert prompt["required"] is True
     assert all(o.get("description") for o in imagine["options"])
     assert "synced 3 commands" in output

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from bot.engine.api.models import TaskStatus
+from bot.engine.api.models import LocalOutcome, TaskStatus
 from bot.rendering import (
     render_dm_result,
     render_result_reply,
@@ -11,12 +11,14 @@ from bot.rendering import (
 from tests.rendering.support import (
     IMAGE_URL,
     REQUESTER,
+    TASK_ID,
     THUMB_URL,
     VIDEO_URL,
     finished,
     image_done,
     the_embed,
     video_done,
+    visible_text,
 )
 
 # --- result reply and its fallbacks -----------------------------------------------------------------
@@ -67,3 +69,11 @@ def test_dm_result_links_to_the_channel_and_pings_nobody() -> None:
     assert the_embed(message).image.url == THUMB_URL
     dm_outside_guild = render_dm_result(image_done(), channel_id=555, guild_id=None)
     assert "https://discord.com/channels/@me/555" in (dm_outside_guild.content or "")
+
+
+def test_every_result_message_shows_the_task_id_a_user_can_pass_to_cancel() -> None:
+    done = image_done()
+    for message in (render_result_reply(done), render_standalone_result(done)):
+        assert TASK_ID in visible_text(message)
+    never_created = finished(None, LocalOutcome.UNREACHABLE, task_id=None)
+    assert never_created.key in visible_text(render_result_reply(never_created))

@@ -73,13 +73,13 @@ def test_queued_status_shows_prompt_model_live_timestamp_and_cancel() -> None:
     assert f"<t:{int(CREATED_AT.timestamp())}:R>" in (embed.description or "")
     assert field(embed, "Model") == "`flux-1-dev`"
     assert field(embed, "Requested by") == f"<@{REQUESTER}>"
-    assert embed.footer.text == "Task 1299000000000000001  ·  id f47ac10b"
+    assert embed.footer.text == f"Task id {TASK_ID}"  # the gateway's id, once it exists
     assert embed.image.url is None
 
 
 def test_queued_before_the_gateway_answered_has_no_task_id_in_footer() -> None:
     embed = the_embed(render_status(make_record(status=None, task_id=None)))
-    assert embed.footer.text == "Task 1299000000000000001"
+    assert embed.footer.text == "Task id 1299000000000000001"  # the bot's key before that
 
 
 def test_processing_shows_progress_and_processing_start_when_known() -> None:

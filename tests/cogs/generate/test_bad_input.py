@@ -18,7 +18,7 @@ from tests.harness import ephemeral_texts, running_bot, status_message
     ("command", "options", "attachments", "expected"),
     [
         ("imagine", {"prompt": "   \n\t "}, None, "empty"),
-        ("imagine", {"prompt": "x" * 1501}, None, "1,500"),
+        ("imagine", {"prompt": "x" * 4001}, None, "4,000"),
         ("imagine", {"prompt": "a cat", "model": "no-such-model"}, None, "no-such-model"),
         (
             "video",
@@ -99,3 +99,55 @@ async def test_two_quick_commands_cannot_both_pass_the_limit(
         assert len(refused) == 1
         await gateway.wait_for_tasks(1)
         assert len(gateway.tasks) == 1
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [
+        ("logo.svg", "image/svg+xml"),
+        ("scan.tiff", "image/tiff"),
+        ("photo.heic", "image/heic"),
+        ("doc.pdf", "application/pdf"),
+        ("renamed.svg", "image/png"),  # the type says PNG, the name says otherwise: refused
+        ("no-extension", "image/png"),
+    ],
+)
+async def test_only_png_jpeg_webp_and_gif_are_accepted_with_type_and_extension_agreeing(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path, filename: str, content_type: str
+) -> None:
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
+        interaction = await discord_fake.slash_command(
+            "imagine",
+            {"prompt": "a cat"},
+            attachments={"image": FakeAttachment(filename, content_type=content_type)},
+            user="alice",
+        )
+        texts = await discord_fake.wait_for(lambda: ephemeral_texts(discord_fake, interaction.id))
+        assert "PNG, JPEG, WebP or GIF" in texts[0]
+        assert gateway.requests_of("create") == []
+        assert no_public_messages(discord_fake)
+
+
+@pytest.mark.parametrize(
+    ("filename", "content_type"),
+    [
+        ("a.png", "image/png"),
+        ("b.JPG", "image/jpeg"),
+        ("c.jpeg", "image/jpeg"),
+        ("d.webp", "image/webp"),
+        ("e.gif", "image/gif"),
+    ],
+)
+async def test_each_advertised_image_format_is_accepted(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path, filename: str, content_type: str
+) -> None:
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
+        interaction = await discord_fake.slash_command(
+            "imagine",
+            {"prompt": "a cat"},
+            attachments={"image": FakeAttachment(filename, content_type=content_type)},
+            user="alice",
+        )
+        await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
+        (create,) = await gateway.wait_for_request("create")
+        assert create.json_body["input_assets_json"]["filename"] == filename

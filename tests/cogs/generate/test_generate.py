@@ -187,3 +187,22 @@ async def test_a_job_that_never_finishes_is_given_up_after_the_maximum_age(
         await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=15)
         assert "timed out" in embed_text(message).lower()
         assert gateway.tasks_by_key[str(interaction.id)].cancel_reason is not None
+
+
+async def test_a_prompt_of_6000_characters_is_sent_whole_and_shown_within_discords_limits(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    prompt = ("a very long and detailed scene with **bold** words and @everyone " * 100)[:5990] + " --ar 16:9"
+    assert len(prompt) == 6000
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3", max_prompt_length=6000):
+        interaction = await discord_fake.slash_command("imagine", {"prompt": prompt}, user="alice")
+        message = await discord_fake.wait_for(lambda: status_message(discord_fake, interaction.id))
+        reply = (await discord_fake.wait_for(lambda: replies_to(discord_fake, message.id), timeout=10))[0]
+        (create,) = gateway.requests_of("create")
+        assert create.json_body["prompt"] == prompt  # the gateway gets it whole
+        task = gateway.tasks_by_key[str(interaction.id)]
+        image = f"https://cdn.fake.test/{task.task_id}.png"
+        assert image in reply.content and image in embed_text(message)
+        # Every write was accepted: the fake refuses anything over Discord's limits with 400/50035.
+        assert [c for c in discord_fake.calls if c.status >= 400] == []
+        assert len(reply.content) <= 2000

@@ -101,9 +101,12 @@ class TaskEngine:
         """The front end could not show the request: delete it if it was never sent."""
         return await self._lifecycle.withdraw(key)
 
-    async def cancel(self, key: str, *, reason: str) -> CancelResult:
-        """Cancel a request, whether or not the gateway has it yet (see `CancelOutcome`)."""
-        result = await self._lifecycle.cancel(key, reason=reason)
+    async def cancel(
+        self, key: str, *, reason: str, by: int | None = None, by_name: str | None = None
+    ) -> CancelResult:
+        """Cancel a request, whether or not the gateway has it yet (see `CancelOutcome`); `by` and
+        `by_name` say who asked, for the record and the status message."""
+        result = await self._lifecycle.cancel(key, reason=reason, by=by, by_name=by_name)
         logger.info("task %s cancel requested: %s", key, result.outcome.value)
         return result
 
@@ -112,6 +115,19 @@ class TaskEngine:
 
     async def active_for_requester(self, requester_id: int) -> list[TaskRecord]:
         return await self._store.active_for_requester(requester_id)
+
+    async def find_by_id(self, task_id: str) -> TaskRecord | None:
+        """The task whose key or gateway task id is `task_id` (see `TaskStore.find_by_id`)."""
+        return await self._store.find_by_id(task_id)
+
+    async def find_by_prefix(
+        self, prefix: str, *, guild_id: int, requester_id: int, channel_id: int | None = None
+    ) -> list[TaskRecord]:
+        """At most two tasks whose id starts with `prefix` (see `TaskStore.find_by_prefix`): two mean
+        the prefix is ambiguous."""
+        return await self._store.find_by_prefix(
+            prefix, guild_id=guild_id, requester_id=requester_id, channel_id=channel_id, limit=2
+        )
 
     async def update_message(self, key: str, *, message_id: int | None, drop_reply_token: bool) -> None:
         """Record where the task is shown now (after a fallback), or forget an expired reply token."""

@@ -15,16 +15,15 @@ from bot.rendering.ephemeral import (
     cancel_failed_message,
     guild_only_message,
     invalid_option_message,
-    not_your_task_message,
+    no_such_task_here_message,
     nothing_to_cancel_message,
     prompt_empty_message,
     prompt_too_long_message,
-    task_not_found_message,
     task_reference,
     unexpected_error_message,
     unknown_model_message,
 )
-from bot.rendering.states import DisplayState, display_state, status_label
+from bot.rendering.states import DisplayState, display_state, status_label, task_id_of
 from bot.rendering.task_messages import (
     RenderedMessage,
     build_task_embed,
@@ -50,7 +49,7 @@ __all__ = [
     "footer_text",
     "guild_only_message",
     "invalid_option_message",
-    "not_your_task_message",
+    "no_such_task_here_message",
     "nothing_to_cancel_message",
     "prompt_empty_message",
     "prompt_too_long_message",
@@ -59,7 +58,7 @@ __all__ = [
     "render_standalone_result",
     "render_status",
     "status_label",
-    "task_not_found_message",
+    "task_id_of",
     "task_reference",
     "unexpected_error_message",
     "unknown_model_message",

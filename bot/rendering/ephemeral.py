@@ -101,10 +101,6 @@ def unknown_model_message(model: str, choices: Sequence[str]) -> str:
     return _fit(f"{_user_value(model, 102)} is not a model I can use here. Pick one of: {options}.")
 
 
-def not_your_task_message() -> str:
-    return "Only the person who started this task can cancel it."
-
-
 def already_finished_message(record: TaskRecord) -> str:
     state = display_state(record)
     return _fit(
@@ -116,11 +112,10 @@ def nothing_to_cancel_message() -> str:
     return "You have no running tasks to cancel."
 
 
-def task_not_found_message(task_ref: str) -> str:
-    return _fit(
-        f"I could not find a task {_user_value(task_ref, 102)} of yours. "
-        "Check the id in the footer of the status message (it starts with “Task”) and try again."
-    )
+def no_such_task_here_message() -> str:
+    """The one answer for an id that matches nothing, someone else's task, or another server's: a
+    refusal that tells them apart would tell strangers which tasks exist."""
+    return "No task of yours with that id here."
 
 
 def cancel_done_message(record: TaskRecord) -> str:

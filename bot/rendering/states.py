@@ -198,6 +198,19 @@ def advice(record: TaskRecord) -> str | None:
     return None
 
 
+def cancelled_by_line(record: TaskRecord) -> str | None:
+    """Who cancelled a cancelled task, by name (a moderator is named, the requester is "you"); None
+    when nobody here did (the gateway cancelled it, or it was not cancelled)."""
+    if display_state(record) is not DisplayState.CANCELLED or record.cancelled_by is None:
+        return None
+    if record.cancelled_by == record.requester_id:
+        return "Cancelled by the requester."
+    name = record.cancelled_by_name or "a moderator"
+    return (
+        f"Cancelled by moderator {discord.utils.escape_mentions(discord.utils.escape_markdown(name))[:100]}."
+    )
+
+
 def task_id_of(record: TaskRecord) -> str:
     """The id a user sees: the gateway's task id once it exists, the bot's request key before that.
     /cancel and /show accept either, so an id copied from a message, a log or the console works."""

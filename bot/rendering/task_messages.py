@@ -17,6 +17,7 @@ from bot.engine.store.interface import TaskRecord
 from bot.rendering.states import (
     DisplayState,
     advice,
+    cancelled_by_line,
     charge_note,
     default_reason,
     display_state,
@@ -174,6 +175,9 @@ def _state_block(record: TaskRecord, state: DisplayState) -> str:
         ]
     else:
         lines = [f"{emoji} **{state.label}**"]
+        by = cancelled_by_line(record)
+        if by is not None:
+            lines.append(by)
         if record.error_message is None or record.local_outcome in _SELF_EXPLAINING_OUTCOMES:
             # The bot ended these itself; the error text (if any) is a detail under the plain reason.
             lines.append(default_reason(record))
@@ -300,6 +304,9 @@ def _result_text(record: TaskRecord, *, mention: bool, lead: str | None = None) 
         after.extend(_content_links(record.result))
         after.append(advice(record) or "")
     elif state.is_unsuccessful:
+        by = cancelled_by_line(record)
+        if by is not None:
+            after.append(by)
         # The sentence above already says what happened; a reason line only adds the gateway's words.
         reason = escape_for_content(one_line(record.error_message or ""))
         closing = " ".join(note for note in (charge_note(record), advice(record)) if note)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot.frontend.components import CANCEL_TEMPLATE, cancel_button
-from cogs.cancel._cancellation import cancel_for_user
+from cogs.cancel._cancellation import cancel_for_user, refuse
 
 if TYPE_CHECKING:
     from bot.frontend.client import MindProxyBot
@@ -30,4 +30,9 @@ class CancelButton(discord.ui.DynamicItem[discord.ui.Button[Any]], template=CANC
         return cls(match["key"])
 
     async def callback(self, interaction: discord.Interaction[MindProxyBot]) -> None:  # type: ignore[override]
-        await cancel_for_user(interaction, self.key, via_button=True)
+        record = await interaction.client.engine.get(self.key)
+        clicked = interaction.message.id if interaction.message is not None else None
+        if record is not None and clicked != record.message_id:
+            await refuse(interaction, f"button of task {self.key} clicked on message {clicked}, not its own")
+            return
+        await cancel_for_user(interaction, record, via_button=True)

@@ -1,4 +1,5 @@
-"""Cancel on behalf of a Discord user: who may, and what they are told. Shared by the button and /cancel."""
+"""Cancel on behalf of a Discord user: finding the task, who may, and what they are told. Shared by
+the button and /cancel."""
 
 from __future__ import annotations
 
@@ -10,45 +11,77 @@ import discord
 from bot import rendering
 from bot.engine import CancelOutcome
 from bot.frontend.command_tree import send_ephemeral
-from bot.frontend.permissions import may_cancel
+from bot.frontend.permissions import may_act_on
 
 if TYPE_CHECKING:
+    from bot.engine import TaskRecord
     from bot.frontend.client import MindProxyBot
 
 log = logging.getLogger(__name__)
 
+MIN_PREFIX = 8  # shorter prefixes would match too much to be meant
+
+
+async def find_task(interaction: discord.Interaction[MindProxyBot], text: str) -> TaskRecord | None:
+    """The task named by an id the user can see: the gateway's task id or the bot's key, whole, or a
+    prefix of at least 8 characters matching exactly one of the caller's own tasks in this server
+    (for a moderator of this channel, also one of this channel's). A prefix never finds other people's
+    tasks elsewhere, so it reveals nothing."""
+    engine = interaction.client.engine
+    wanted = text.strip()
+    if not wanted:
+        return None
+    record = await engine.find_by_id(wanted)
+    if record is not None or len(wanted) < MIN_PREFIX or interaction.guild_id is None:
+        return record
+    moderator = interaction.permissions.manage_messages
+    matches = await engine.find_by_prefix(
+        wanted,
+        guild_id=interaction.guild_id,
+        requester_id=interaction.user.id,
+        channel_id=interaction.channel_id if moderator else None,
+    )
+    return matches[0] if len(matches) == 1 else None
+
+
+async def refuse(interaction: discord.Interaction[MindProxyBot], why: str) -> None:
+    """One answer for "no such task", "not yours" and "not in this server": it reveals nothing."""
+    log.info("cancel refused for user %s in guild %s: %s", interaction.user.id, interaction.guild_id, why)
+    await send_ephemeral(interaction, rendering.no_such_task_here_message())
+
 
 async def cancel_for_user(
-    interaction: discord.Interaction[MindProxyBot], key: str, *, via_button: bool
+    interaction: discord.Interaction[MindProxyBot], record: TaskRecord | None, *, via_button: bool
 ) -> None:
     """Check the caller's right, cancel through the engine and answer the caller ephemerally.
 
     The status message itself is updated by the notifier when the engine reports the cancel, so the
     answer here only tells the caller what happened.
     """
-    engine = interaction.client.engine
-    record = await engine.get(key)
     if record is None:
-        await send_ephemeral(interaction, rendering.task_not_found_message(key))
+        await refuse(interaction, "no task with that id")
         return
-    if not may_cancel(record, interaction.user.id, interaction.permissions):
-        log.info("task %s: cancel refused for user %s (not the submitter)", key, interaction.user.id)
-        await send_ephemeral(interaction, rendering.not_your_task_message())
+    if not may_act_on(record, interaction):
+        await refuse(interaction, f"task {record.key} is not theirs to cancel here")
         return
     if record.is_finished:
         await send_ephemeral(interaction, rendering.already_finished_message(record))
         return
 
+    key = record.key
     # The gateway call may take longer than Discord's 3 s: acknowledge first, answer with a follow-up.
     await interaction.response.defer(ephemeral=True, thinking=not via_button)
-    log.info("task %s: cancel requested by user %s", key, interaction.user.id)
-    result = await engine.cancel(key, reason=f"cancelled from Discord by user {interaction.user.id}")
+    user = interaction.user
+    log.info("task %s: cancel requested by user %s", key, user.id)
+    result = await interaction.client.engine.cancel(
+        key, reason=f"cancelled from Discord by user {user.id}", by=user.id, by_name=user.display_name
+    )
     if result.outcome in (CancelOutcome.CANCELLED, CancelOutcome.PENDING) and result.record is not None:
         message = rendering.cancel_done_message(result.record)
     elif result.outcome is CancelOutcome.ALREADY_FINISHED and result.record is not None:
         message = rendering.already_finished_message(result.record)
     elif result.outcome is CancelOutcome.NOT_FOUND:
-        message = rendering.task_not_found_message(key)
+        message = rendering.no_such_task_here_message()
     else:
         user_message = result.error.user_message if result.error else rendering.unexpected_error_message()
         message = rendering.cancel_failed_message(user_message)

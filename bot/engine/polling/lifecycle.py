@@ -84,14 +84,16 @@ class TaskLifecycle:
             key, now=now, next_poll_at=self._ctx.policy.backoff_until(now, record.attempts + 1, error)
         )
 
-    async def cancel(self, key: str, *, reason: str) -> CancelResult:
+    async def cancel(
+        self, key: str, *, reason: str, by: int | None = None, by_name: str | None = None
+    ) -> CancelResult:
         record = await self._store.get(key)
         if record is None:
             return CancelResult(CancelOutcome.NOT_FOUND, None)
         if record.is_finished:
             return CancelResult(CancelOutcome.ALREADY_FINISHED, record)
         # Flag it first (durably): if the process dies now, the poller sends the cancel after a restart.
-        if await self._store.request_cancel(key, now=self._clock()) is None:
+        if await self._store.request_cancel(key, now=self._clock(), by=by, by_name=by_name) is None:
             return CancelResult(CancelOutcome.NOT_FOUND, None)
         async with self.lock(key):
             record = await self._store.get(key)

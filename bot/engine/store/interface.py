@@ -79,6 +79,8 @@ class TaskRecord:
     bad_reads: int = 0  # consecutive reads that could not be used (unreadable success, 404)
     maybe_created: bool = False  # a create attempt may have reached the gateway (its fate unknown)
     result_problem: str | None = None  # why a success's result could not be used, once final
+    cancelled_by: int | None = None  # the user whose cancel was accepted first (requester or moderator)
+    cancelled_by_name: str | None = None  # their display name then, to show without a ping
 
     @property
     def is_finished(self) -> bool:
@@ -190,9 +192,11 @@ class TaskStore(Protocol):
         create may have reached the gateway (never cleared); a `note` replaces the progress text, with
         a report owed when it differs from the one shown. `UnknownTaskError` for an unknown key."""
 
-    async def request_cancel(self, key: str, *, now: datetime) -> TaskRecord | None:
-        """Flag a cancel and make the row due now if it is unfinished (a finished row is returned
-        unchanged); None when the key is unknown."""
+    async def request_cancel(
+        self, key: str, *, now: datetime, by: int | None = None, by_name: str | None = None
+    ) -> TaskRecord | None:
+        """Flag a cancel and make the row due now if it is unfinished, recording who asked (the first
+        one to ask is kept); a finished row is returned unchanged; None when the key is unknown."""
 
     async def mark_notified(
         self,
@@ -212,6 +216,16 @@ class TaskStore(Protocol):
 
     async def active_for_requester(self, requester_id: int) -> list[TaskRecord]:
         """The requester's unfinished rows, newest first."""
+
+    async def find_by_id(self, task_id: str) -> TaskRecord | None:
+        """The row whose key equals `task_id`, else whose gateway task id equals it (any case)."""
+
+    async def find_by_prefix(
+        self, prefix: str, *, guild_id: int, requester_id: int, channel_id: int | None = None, limit: int = 2
+    ) -> list[TaskRecord]:
+        """Rows of this guild whose key or gateway task id starts with `prefix` (any case; letters,
+        digits, '-' and '_' only), among the requester's own rows and, with `channel_id`, the rows of
+        that channel; newest first, at most `limit`."""
 
     async def prune_finished(self, *, completed_before: datetime, limit: int = 1000) -> int:
         """Delete up to `limit` finished rows completed before the given time whose reports are all

@@ -54,7 +54,7 @@ async def test_a_stranger_is_refused_and_a_moderator_may_cancel(
 
         refused = await discord_fake.click_button(message, custom_id, user="bob")
         await discord_fake.wait_for(lambda: ephemeral_texts(discord_fake, refused.id))
-        assert "only" in ephemeral_texts(discord_fake, refused.id)[0].lower()
+        assert ephemeral_texts(discord_fake, refused.id)[0] == "No task of yours with that id here."
         assert gateway.tasks_by_key[str(interaction.id)].cancel_reason is None
         assert cancel_custom_ids(message) == [custom_id]
 
@@ -98,19 +98,19 @@ async def test_slash_cancel_with_an_id_and_the_polite_answers(
         await discord_fake.wait_for(lambda: replies_to(discord_fake, quick_message.id), timeout=10)
         # The button is gone from the final message; a /cancel naming the task still gets a polite answer.
         assert not cancel_custom_ids(quick_message)
-        late = await discord_fake.slash_command("cancel", {"task": str(quick.id)}, user="alice")
+        late = await discord_fake.slash_command("cancel", {"task_id": str(quick.id)}, user="alice")
         await discord_fake.wait_for(lambda: ephemeral_texts(discord_fake, late.id))
         assert "already" in ephemeral_texts(discord_fake, late.id)[0].lower()
 
         slow, slow_message = await _start_long_task(discord_fake, "alice", "slow one")
         await gateway.wait_for_tasks(2)
-        by_bob = await discord_fake.slash_command("cancel", {"task": str(slow.id)}, user="bob")
+        by_bob = await discord_fake.slash_command("cancel", {"task_id": str(slow.id)}, user="bob")
         await discord_fake.wait_for(lambda: ephemeral_texts(discord_fake, by_bob.id))
-        by_alice = await discord_fake.slash_command("cancel", {"task": str(slow.id)}, user="alice")
+        by_alice = await discord_fake.slash_command("cancel", {"task_id": str(slow.id)}, user="alice")
         await discord_fake.wait_for(lambda: replies_to(discord_fake, slow_message.id), timeout=10)
         await discord_fake.wait_for(lambda: ephemeral_texts(discord_fake, by_alice.id))
 
-        unknown = await discord_fake.slash_command("cancel", {"task": "12345"}, user="alice")
+        unknown = await discord_fake.slash_command("cancel", {"task_id": "12345"}, user="alice")
         await discord_fake.wait_for(has(lambda: ephemeral_texts(discord_fake, unknown.id)))
         for texts in (ephemeral_texts(discord_fake, i.id) for i in (nothing, by_bob, unknown)):
             assert texts and all(t for t in texts)

@@ -89,6 +89,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         f"CREATE INDEX tasks_requester_unfinished ON tasks (requester_id, created_at) WHERE {UNFINISHED_SQL}",
         "CREATE INDEX tasks_completed ON tasks (completed_at) WHERE completed_at IS NOT NULL",
     ),
+    # v4 (rights and ids): who cancelled a task; look-ups by the gateway's task id (any case) and by a
+    # requester's tasks in one server (an id prefix, the latest unfinished one, history).
+    (
+        "ALTER TABLE tasks ADD COLUMN cancelled_by INTEGER",
+        "ALTER TABLE tasks ADD COLUMN cancelled_by_name TEXT",
+        "CREATE INDEX tasks_task_id ON tasks (task_id COLLATE NOCASE) WHERE task_id IS NOT NULL",
+        "CREATE INDEX tasks_requester_guild ON tasks (requester_id, guild_id, created_at)",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

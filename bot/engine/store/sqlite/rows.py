@@ -60,6 +60,8 @@ COLUMNS: tuple[str, ...] = (
     "bad_reads",
     "maybe_created",
     "result_problem",
+    "cancelled_by",
+    "cancelled_by_name",
 )
 COLUMN_LIST = ", ".join(COLUMNS)
 
@@ -213,4 +215,6 @@ def decode_record(row: Sequence[Any]) -> TaskRecord:
         bad_reads=_int(values["bad_reads"]),
         maybe_created=bool(_int(values["maybe_created"])),
         result_problem=_optional_text(values["result_problem"]),
+        cancelled_by=_optional_int(values["cancelled_by"]),
+        cancelled_by_name=_optional_text(values["cancelled_by_name"]),
     )

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from collections.abc import Sequence
 from datetime import datetime
@@ -23,6 +24,9 @@ from bot.engine.store.sqlite.rows import (
 )
 
 __all__ = ["SqliteTaskStore"]
+
+# What an id prefix may hold: the characters of keys (snowflakes) and gateway task ids (UUIDs).
+ID_PREFIX = re.compile(r"[0-9A-Za-z_-]{1,100}")
 
 # A report becomes owed "now", unless one is already owed from an earlier time (keep the earlier one).
 _OWE_REPORT_SQL = "CASE WHEN notify_due_at <= :now THEN notify_due_at ELSE :now END"  # NULL <= x is NULL
@@ -302,16 +306,24 @@ class SqliteTaskStore(SqliteConnection):
         }
         return await self._update_existing(key, sql, params)
 
-    async def request_cancel(self, key: str, *, now: datetime) -> TaskRecord | None:
-        """If the row is unfinished: cancel_requested = True and due now (next_poll_at = now). A finished
-        row is returned unchanged. None when the key is unknown."""
+    async def request_cancel(
+        self, key: str, *, now: datetime, by: int | None = None, by_name: str | None = None
+    ) -> TaskRecord | None:
+        """If the row is unfinished: cancel_requested = True, due now (next_poll_at = now), and
+        cancelled_by/_name set unless already set (the first canceller is kept). A finished row is
+        returned unchanged. None when the key is unknown."""
         sql = f"""
             UPDATE tasks SET
                 cancel_requested = CASE WHEN {UNFINISHED_SQL} THEN 1 ELSE cancel_requested END,
                 next_poll_at = CASE WHEN {UNFINISHED_SQL} THEN :now ELSE next_poll_at END,
-                updated_at = CASE WHEN {UNFINISHED_SQL} THEN :now ELSE updated_at END
+                updated_at = CASE WHEN {UNFINISHED_SQL} THEN :now ELSE updated_at END,
+                cancelled_by_name = CASE WHEN {UNFINISHED_SQL} AND cancelled_by IS NULL
+                                         THEN :by_name ELSE cancelled_by_name END,
+                cancelled_by = CASE WHEN {UNFINISHED_SQL} THEN COALESCE(cancelled_by, :by)
+                                    ELSE cancelled_by END
             WHERE key = :key RETURNING {COLUMN_LIST}"""
-        return await self._update_one(sql, {"key": key, "now": encode_time(now)})
+        params = {"key": key, "now": encode_time(now), "by": by, "by_name": by_name}
+        return await self._update_one(sql, params)
 
     # -- reporting -------------------------------------------------------------------------------
 
@@ -368,6 +380,37 @@ class SqliteTaskStore(SqliteConnection):
             WHERE requester_id = :requester_id AND {UNFINISHED_SQL}
             ORDER BY created_at DESC, key DESC"""
         return self._decode_all(await self._fetch_rows(sql, {"requester_id": requester_id}))
+
+    async def find_by_id(self, task_id: str) -> TaskRecord | None:
+        """The row whose key equals `task_id`, else whose gateway task id equals it (any case)."""
+        record = await self.get(task_id)
+        if record is not None:
+            return record
+        sql = f"""
+            SELECT {COLUMN_LIST} FROM tasks WHERE task_id = :task_id COLLATE NOCASE AND task_id IS NOT NULL
+            ORDER BY created_at DESC LIMIT 1"""
+        return self._decode_one(await self._fetch_rows(sql, {"task_id": task_id}))
+
+    async def find_by_prefix(
+        self, prefix: str, *, guild_id: int, requester_id: int, channel_id: int | None = None, limit: int = 2
+    ) -> list[TaskRecord]:
+        """Rows of this guild whose key or task id starts with `prefix` (any case), the requester's own
+        and, with `channel_id`, that channel's; newest first, at most `limit`."""
+        if not prefix or not ID_PREFIX.fullmatch(prefix):
+            return []
+        sql = f"""
+            SELECT {COLUMN_LIST} FROM tasks
+            WHERE guild_id = :guild_id AND (requester_id = :requester_id OR channel_id = :channel_id)
+                  AND (key LIKE :pattern ESCAPE '\\' OR task_id LIKE :pattern ESCAPE '\\')
+            ORDER BY created_at DESC, key DESC LIMIT :limit"""
+        params = {
+            "guild_id": guild_id,
+            "requester_id": requester_id,
+            "channel_id": channel_id,
+            "pattern": prefix.replace("_", "\\_") + "%",
+            "limit": limit,
+        }
+        return self._decode_all(await self._fetch_rows(sql, params))
 
     async def prune_finished(self, *, completed_before: datetime, limit: int = 1000) -> int:
         """Delete up to `limit` finished rows completed before `completed_before` whose reports are all

@@ -9,7 +9,8 @@ Usage::
             message = await fake.wait_for_message(lambda m: m.interaction_id == interaction.id)
 
 Modules: discord_model (data), discord_rules (limits, mentions), discord_http (routing, rate limits),
-discord_messages (create/edit), discord_rest (handlers), discord_gateway (websocket), discord_payloads.
+discord_messages (create/edit), discord_rest (handlers), discord_gateway (websocket), discord_payloads,
+discord_faults (`fake.faults`: injected errors, reset connections, held answers).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 import yarl
 from aiohttp import web
 
+from tests.fakes.discord_faults import Faults
 from tests.fakes.discord_gateway import Gateway
 from tests.fakes.discord_http import ForcedLimit, HttpFrontend, RateLimits
 from tests.fakes.discord_messages import MessageStore
@@ -101,6 +103,7 @@ class FakeDiscord:
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.calls: list[RecordedCall] = []
         self.rate_limits = RateLimits()
+        self.faults = Faults()  # injected HTTP errors, reset connections and held answers
         self.add_role("Artists")
         for name in channels:
             self.add_channel(name)
@@ -127,6 +130,7 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
+        self.faults.release_all()  # a held request would keep the server's shutdown waiting
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -80,8 +80,11 @@ class FakeDiscord:
         channels: tuple[str, ...] = DEFAULT_CHANNELS,
         users: tuple[str, ...] = DEFAULT_USERS,
         heartbeat_interval_ms: int = 41250,
+        nonce_window: float = 300.0,
     ) -> None:
         self.token = token
+        # How long a send with `enforce_nonce` returns the earlier message ("a few minutes", per Discord).
+        self.nonce_window = nonce_window
         self.callback_deadline = callback_deadline
         self.token_lifetime = token_lifetime
         self.snowflakes = Snowflakes()

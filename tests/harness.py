@@ -7,8 +7,10 @@ and the same fakes, which is how restarts are tested.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -126,6 +128,19 @@ async def start_job(
     message = await discord.wait_for(lambda: status_message(discord, interaction.id))
     task = await discord.wait_for(lambda: gateway.tasks_by_key.get(str(interaction.id)))
     return interaction, message, task
+
+
+async def wait_until_reported(bot: MindProxyBot, key: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Wait until the engine holds the task's final state as delivered: nothing more is owed, so no
+    report of it can follow (a check of 'exactly once' needs no sleep after this)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        record = await bot.engine.get(key)
+        if record is not None and record.is_finished and record.notify_due_at is None:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"task {key} was not reported as delivered within {timeout}s")
+        await asyncio.sleep(0.02)
 
 
 def has(predicate: Callable[[], object]) -> Callable[[], bool]:

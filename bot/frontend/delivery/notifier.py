@@ -12,7 +12,6 @@ when the channel cannot be reached it goes to the requester's DMs.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
 from dataclasses import dataclass, field
@@ -46,6 +45,14 @@ class Delivery(Enum):
     EDITED = "edited"
     MESSAGE_GONE = "message_gone"
     CHANNEL_UNREACHABLE = "channel_unreachable"
+
+
+def describe_failure(error: Exception) -> str:
+    """A failure for the log: status and Discord code of an HTTP error, else only the exception's type
+    (a network error's text may carry the request URL, and token routes have the token in it)."""
+    if isinstance(error, discord.HTTPException):
+        return f"{error.status} {error.code}"
+    return type(error).__name__
 
 
 class ChannelBusyError(Exception):
@@ -143,20 +150,17 @@ class DiscordNotifier:
                     # Keep the newest pending update, if one arrived meanwhile, else this one.
                     state.pending = state.pending or record
                     state.last_edit_at = time.monotonic() + self._busy_retry - self._min_edit_interval
-                except discord.HTTPException as error:
-                    # A lost progress edit is harmless: the next one (or the final) carries the state.
-                    log.warning("task %s: progress edit failed (%s %s)", key, error.status, error.code)
+                except Exception as error:
+                    # Network, store or HTTP: a lost progress edit is harmless, the next one (or the
+                    # final) carries the state, and nothing here may outlive the edit and block the final.
+                    log.warning("task %s: progress edit failed (%s)", key, describe_failure(error))
 
     # -- final: edit to the final state, then post the result; raise only for failures that may pass --
 
     async def _deliver_final(self, record: TaskRecord) -> None:
         state = self._states.setdefault(record.key, _MessageState())
         state.finalising = True
-        timer = state.timer
-        if timer is not None and timer is not asyncio.current_task():
-            timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await timer
+        await self._stop_timer(state)
         async with state.lock:
             delivery = Delivery.MESSAGE_GONE if state.message_gone else Delivery.EDITED
             if not state.status_final_shown and not state.message_gone:
@@ -172,6 +176,17 @@ class DiscordNotifier:
                 state.reply_posted = True
         self._states.pop(record.key, None)
         log.info("task %s: result delivered (%s)", record.key, delivery.value)
+
+    @staticmethod
+    async def _stop_timer(state: _MessageState) -> None:
+        """Stop the progress timer and wait until it has let go of the message. Its outcome is not
+        awaited: a timer that died of an error was logged by create_task, and must not fail the final."""
+        timer = state.timer
+        state.timer = None
+        if timer is None or timer is asyncio.current_task():
+            return
+        timer.cancel()
+        await asyncio.wait({timer})
 
     # -- the two edit routes ----------------------------------------------------------------------------
 

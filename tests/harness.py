@@ -115,6 +115,23 @@ def replies_to(discord: FakeDiscord, message_id: int) -> list[FakeMessage]:
     ]
 
 
+def standalone_results(discord: FakeDiscord, message: FakeMessage) -> list[FakeMessage]:
+    """Messages the bot posted in the status message's channel that are neither it nor replies to it."""
+    return [
+        m
+        for m in discord.messages_by_id.values()
+        if m.channel_id == message.channel_id
+        and m.id != message.id
+        and not m.message_reference
+        and m.author.id == discord.bot_user.id
+        and m.interaction_id is None
+    ]
+
+
+def direct_messages(discord: FakeDiscord, user: str) -> list[FakeMessage]:
+    return discord.messages_in(discord.dm_channel(discord.user(user)))
+
+
 def ephemeral_texts(discord: FakeDiscord, interaction_id: int) -> list[str]:
     interaction = discord.interactions_by_id[interaction_id]
     return [str(r.data.get("content") or "") for r in interaction.responses if r.ephemeral]

@@ -1,0 +1,63 @@
+"""How delivery tells Discord's refusals apart: what may pass (raise, the engine tries again later),
+what is permanent (fall back to another route), and the invalid form (send the minimal rendering)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+import aiohttp
+import discord
+
+from bot.rendering import RenderedMessage
+
+log = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+UNKNOWN_MESSAGE = 10008
+UNKNOWN_WEBHOOK = 10015
+INVALID_WEBHOOK_TOKEN = 50027
+INVALID_FORM_BODY = 50035
+
+# Failures below HTTP: no answer came, so the request may or may not have taken effect.
+NETWORK_ERRORS: tuple[type[Exception], ...] = (OSError, aiohttp.ClientError, asyncio.TimeoutError)
+
+
+def may_pass(error: discord.HTTPException) -> bool:
+    """429 and 5xx: discord.py already retried what it could; the engine tries again later.
+    Every other 4xx is Discord's final word for this request on this route."""
+    return error.status == 429 or error.status >= 500
+
+
+def is_invalid_form(error: discord.HTTPException) -> bool:
+    return error.status == 400 and error.code == INVALID_FORM_BODY
+
+
+def describe_failure(error: BaseException) -> str:
+    """A failure for the log: status and Discord code of an HTTP error, else only the exception's type
+    (a network error's text may carry the request URL, and token routes have the token in it)."""
+    if isinstance(error, discord.HTTPException):
+        return f"{error.status} {error.code}"
+    return type(error).__name__
+
+
+async def minimal_if_invalid(
+    send: Callable[[RenderedMessage], Awaitable[T]],
+    full: RenderedMessage,
+    minimal: Callable[[], RenderedMessage],
+    *,
+    key: str,
+    what: str,
+) -> tuple[T, bool]:
+    """Send `full`; if Discord refuses it as an invalid form, send `minimal()` once instead (the same
+    payload again would only be refused again). Returns the result and whether the minimal one went."""
+    try:
+        return await send(full), False
+    except discord.HTTPException as error:
+        if not is_invalid_form(error):
+            raise
+        log.warning("task %s: Discord refused the %s as an invalid form; sending a minimal one", key, what)
+    return await send(minimal()), True

@@ -1,0 +1,114 @@
+"""Posting a task's result: a reply under the status message, else a new message in the channel, else
+a direct message to the requester. Each mentions the requester, the only user the bot ever pings.
+
+A permanent refusal (any 4xx but 429) moves on to the next route; 400/50035 is answered with the
+minimal rendering first; 429, 5xx and network errors are raised for the engine to try again later.
+"""
+
+from __future__ import annotations
+
+import logging
+from enum import Enum
+from typing import TYPE_CHECKING
+
+import discord
+
+from bot import rendering
+from bot.frontend.delivery.failures import describe_failure, may_pass, minimal_if_invalid
+
+if TYPE_CHECKING:
+    from bot.engine.store.interface import TaskRecord
+
+log = logging.getLogger(__name__)
+
+
+class Post(Enum):
+    REPLY = "reply"  # under the status message
+    STANDALONE = "standalone"  # a new message in the channel: the status message is unusable
+    DM = "dm"  # the channel refused: the requester's DMs
+    NOWHERE = "nowhere"  # every route refused
+
+
+class ResultPoster:
+    def __init__(self, client: discord.Client) -> None:
+        self._client = client
+
+    async def post(self, record: TaskRecord, *, under_status: bool) -> Post:
+        """Post the result where it can go; raises only what may pass."""
+        kind = Post.REPLY if under_status and record.message_id is not None else Post.STANDALONE
+        try:
+            await self._post_in_channel(record, kind)
+        except discord.HTTPException as error:
+            if may_pass(error):
+                raise
+            log.error(
+                "task %s: giving up channel %s for the result (%s); sending it to the requester's DMs",
+                record.key,
+                record.channel_id,
+                describe_failure(error),
+            )
+        else:
+            return kind
+        return await self._post_in_dm(record)
+
+    async def _post_in_channel(self, record: TaskRecord, kind: Post) -> None:
+        channel = self._client.get_partial_messageable(record.channel_id, guild_id=record.guild_id)
+        if kind is Post.REPLY and record.message_id is not None:
+            full = rendering.render_result_reply(record)
+            reference: discord.MessageReference | None = discord.MessageReference(
+                message_id=record.message_id, channel_id=record.channel_id, fail_if_not_exists=False
+            )
+        else:
+            full = rendering.render_standalone_result(record)
+            reference = None
+
+        async def send(shown: rendering.RenderedMessage) -> None:
+            await channel.send(
+                content=shown.content,
+                embeds=list(shown.embeds),
+                reference=reference,  # type: ignore[arg-type]  # None means a plain message
+                allowed_mentions=requester_only(record),
+            )
+
+        minimal = (
+            rendering.minimal_result_reply if kind is Post.REPLY else rendering.minimal_standalone_result
+        )
+        await minimal_if_invalid(send, full, lambda: minimal(record), key=record.key, what=kind.value)
+
+    async def _post_in_dm(self, record: TaskRecord) -> Post:
+        async def send(shown: rendering.RenderedMessage) -> None:
+            dm = await self._client.create_dm(discord.Object(id=record.requester_id))
+            await dm.send(
+                content=shown.content, embeds=list(shown.embeds), allowed_mentions=requester_only(record)
+            )
+
+        try:
+            await minimal_if_invalid(
+                send,
+                rendering.render_dm_result(record, channel_id=record.channel_id, guild_id=record.guild_id),
+                lambda: rendering.minimal_dm_result(
+                    record, channel_id=record.channel_id, guild_id=record.guild_id
+                ),
+                key=record.key,
+                what="direct message",
+            )
+        except discord.HTTPException as error:
+            if may_pass(error):
+                raise
+            # Every route is closed (channel refused, DMs closed): nothing more can be done; keep it loud.
+            log.error(
+                "task %s: result could not be delivered to user %s anywhere (%s)",
+                record.key,
+                record.requester_id,
+                describe_failure(error),
+            )
+            return Post.NOWHERE
+        log.info("task %s: result sent to the requester's DMs", record.key)
+        return Post.DM
+
+
+def requester_only(record: TaskRecord) -> discord.AllowedMentions:
+    """Only the requester may be pinged; the client's default (no one) covers everything else."""
+    return discord.AllowedMentions(
+        everyone=False, roles=False, users=[discord.Object(id=record.requester_id)], replied_user=False
+    )

@@ -20,6 +20,7 @@ from bot.engine.config import EngineConfig
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.engine.task_engine import TaskEngine
 from bot.frontend.client import MindProxyBot
+from bot.frontend.delivery.notifier import DiscordNotifier
 from bot.settings import Settings
 from bot.testing.fake_gateway.script import FakeTask
 from bot.testing.fake_gateway.server import FakeGateway
@@ -53,8 +54,11 @@ async def running_bot(
     db_path: Path,
     *,
     engine: dict[str, Any] | None = None,
+    notifier: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[MindProxyBot]:
+    """The bot, ready; `engine` overrides EngineConfig fields, `notifier` DiscordNotifier options, and
+    the rest Settings fields."""
     settings = make_settings(discord, gateway, db_path, **overrides)
     config = EngineConfig(
         **{
@@ -78,6 +82,10 @@ async def running_bot(
         ) as client,
     ):
         bot = MindProxyBot(settings=settings, engine=TaskEngine(client, store, config=config))
+        if notifier:
+            bot.notifier = DiscordNotifier(
+                bot, bot.engine, min_edit_interval=settings.status_edit_interval, **notifier
+            )
         async with bot, run_bot(bot, discord):
             yield bot
 

@@ -22,13 +22,17 @@ from bot.frontend.delivery.channel_budget import ChannelEditBudget
 from bot.frontend.delivery.failures import describe_failure
 from bot.frontend.delivery.result_posts import Post, ResultPoster
 from bot.frontend.delivery.status_edits import ChannelBusyError, StatusEditor
-from bot.frontend.delivery.task_state import MessageState, stop_timer
+from bot.frontend.delivery.task_state import MessageState, idle_keys, stop_timer
 
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
     from bot.engine.task_engine import TaskEngine
 
 log = logging.getLogger(__name__)
+
+# A task without any update for this long is forgotten: its final may never come (a lost row), and
+# everything kept for it can be rebuilt should it come after all.
+STATE_IDLE_LIMIT = 3600.0
 
 
 class DiscordNotifier:
@@ -42,19 +46,22 @@ class DiscordNotifier:
         min_edit_interval: float = 2.0,
         busy_retry: float = 2.5,
         channel_budget: ChannelEditBudget | None = None,
+        state_idle_limit: float = STATE_IDLE_LIMIT,
     ) -> None:
         self._min_edit_interval = min_edit_interval
         self._busy_retry = busy_retry
+        self._state_idle_limit = state_idle_limit
         self._editor = StatusEditor(client, engine, channel_budget or ChannelEditBudget())
         self._poster = ResultPoster(client)
         self._states: dict[str, MessageState] = {}
         self._timers: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     # -- what the front end tells us ----------------------------------------------------------------
 
     def remember_sent(self, key: str, rendered: rendering.RenderedMessage) -> None:
         """The cog sent the first status message: an identical 'Queued' needs no edit."""
-        state = self._states.setdefault(key, MessageState())
+        state = self._state(key)
         state.last_payload = rendered.payload_key()
         state.last_edit_at = time.monotonic()
 
@@ -67,19 +74,52 @@ class DiscordNotifier:
             self._schedule_progress(update.record)
 
     def task_abandoned(self, key: str) -> None:
-        self._states.pop(key, None)
+        if self._forget(key):
+            log.info("task %s: forgotten, the engine gave up reporting it", key)
 
     async def close(self) -> None:
         timers = list(self._timers)
+        if self._sweeper is not None:
+            timers.append(self._sweeper)
         for timer in timers:
             timer.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
         self._states.clear()
 
+    # -- memory per task: freed after the final, on abandonment, or after an idle time ---------------
+
+    def _state(self, key: str) -> MessageState:
+        state = self._states.setdefault(key, MessageState())
+        state.touched_at = time.monotonic()
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = create_task(self._forget_idle_tasks(), name="delivery-idle-sweep")
+        return state
+
+    def _forget(self, key: str) -> bool:
+        state = self._states.pop(key, None)
+        if state is None:
+            return False
+        if state.timer is not None:
+            state.timer.cancel()  # not awaited: it only sleeps or edits, and ends on its own
+        return True
+
+    async def _forget_idle_tasks(self) -> None:
+        """While anything is remembered, drop the tasks that had no update for the idle limit."""
+        while self._states:
+            await asyncio.sleep(self._state_idle_limit / 4)
+            idle = idle_keys(self._states, now=time.monotonic(), limit=self._state_idle_limit)
+            for key in idle:
+                self._forget(key)
+                log.warning(
+                    "task %s: forgotten after no update for %g s (its final never came)",
+                    key,
+                    self._state_idle_limit,
+                )
+
     # -- progress: coalesced, at most one edit per message per min_edit_interval ---------------------
 
     def _schedule_progress(self, record: TaskRecord) -> None:
-        state = self._states.setdefault(record.key, MessageState())
+        state = self._state(record.key)
         if state.finalising:
             return
         state.pending = record
@@ -118,7 +158,7 @@ class DiscordNotifier:
     # -- final: edit to the final state, then post the result; raise only for failures that may pass --
 
     async def _deliver_final(self, record: TaskRecord) -> None:
-        state = self._states.setdefault(record.key, MessageState())
+        state = self._state(record.key)
         state.finalising = True
         await stop_timer(state)
         try:
@@ -130,7 +170,7 @@ class DiscordNotifier:
                 describe_failure(error),
             )
             raise
-        self._states.pop(record.key, None)
+        self._forget(record.key)
         log.info("task %s: result delivered (%s)", record.key, post.value)
 
     async def _show_and_post(self, record: TaskRecord, state: MessageState) -> Post:

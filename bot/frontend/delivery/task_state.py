@@ -1,8 +1,13 @@
-"""What the notifier remembers of one task's status message between two updates."""
+"""What the notifier remembers of one task's status message between two updates.
+
+All of it can be rebuilt: forgetting a task costs at most an edit that changes nothing visible, or one
+more request on a route that was already known to refuse.
+"""
 
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -12,6 +17,7 @@ if TYPE_CHECKING:
 
 @dataclass
 class MessageState:
+    touched_at: float = 0.0  # time.monotonic() of the last update the engine or the cog gave for it
     last_payload: str | None = None  # payload_key() of what the status message shows
     last_edit_at: float = float("-inf")  # time.monotonic()
     pending: TaskRecord | None = None  # the newest progress not shown yet
@@ -24,6 +30,14 @@ class MessageState:
     minimal_only: bool = False  # Discord refused the full rendering as an invalid form
     status_final_shown: bool = False  # kept across the engine's retries of the final: edited once
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+
+def idle_keys(states: Mapping[str, MessageState], *, now: float, limit: float) -> list[str]:
+    """Tasks without any update for more than `limit` seconds and nothing in flight: their final may
+    never come (the engine lost or dropped them), so what is kept for them is only taking memory."""
+    return [
+        key for key, state in states.items() if now - state.touched_at > limit and not state.lock.locked()
+    ]
 
 
 async def stop_timer(state: MessageState) -> None:

@@ -35,9 +35,12 @@ class Fault:
     message: str = ""
     # Resets only: the request takes effect (a message is created or edited) and only the answer is lost.
     after_processing: bool = False
+    path: str | None = None  # only requests whose path contains this, e.g. one channel's "/channels/1/"
 
-    def matches(self, kind: str, method: str) -> bool:
-        return self.kind == kind and self.method in (None, method)
+    def matches(self, kind: str, method: str, path: str) -> bool:
+        return (
+            self.kind == kind and self.method in (None, method) and (self.path is None or self.path in path)
+        )
 
     @property
     def aborts(self) -> bool:
@@ -86,20 +89,29 @@ class Faults:
         code: int,
         message: str = "Injected failure",
         method: str | None = None,
+        path: str | None = None,
     ) -> None:
-        """The next `n` requests of `kind` (and `method`) answer `status` with `{"code", "message"}`."""
+        """The next `n` requests of `kind` (and `method`, and with `path` in their path) answer
+        `status` with `{"code", "message"}`."""
         if status < 400:
             raise ValueError(f"a failure needs a 4xx or 5xx status, got {status}")
-        self.armed.append(Fault(kind, method, n, status, code, message))
+        self.armed.append(Fault(kind, method, n, status, code, message, path=path))
 
     def abort_next(
-        self, kind: str, n: int = 1, *, method: str | None = None, after_processing: bool = False
+        self,
+        kind: str,
+        n: int = 1,
+        *,
+        method: str | None = None,
+        path: str | None = None,
+        after_processing: bool = False,
     ) -> None:
-        """The next `n` requests of `kind` (and `method`) get their TCP connection reset, no answer.
+        """The next `n` requests of `kind` (and `method`, and with `path` in their path) get their TCP
+        connection reset, no answer.
 
         discord.py then raises `aiohttp.ClientOSError` (ECONNRESET); it does not retry that on Linux.
         """
-        self.armed.append(Fault(kind, method, n, None, after_processing=after_processing))
+        self.armed.append(Fault(kind, method, n, None, after_processing=after_processing, path=path))
 
     def hold(self, kind: str, *, method: str | None = None) -> Hold:
         hold = Hold(kind, method)
@@ -110,10 +122,10 @@ class Faults:
         for hold in self.holds:
             hold.release()
 
-    def take(self, kind: str, method: str) -> Fault | None:
+    def take(self, kind: str, method: str, path: str) -> Fault | None:
         """The armed fault for this request, counted as used; None when the request goes through."""
         for fault in self.armed:
-            if fault.matches(kind, method):
+            if fault.matches(kind, method, path):
                 fault.remaining -= 1
                 if fault.remaining <= 0:
                     self.armed.remove(fault)

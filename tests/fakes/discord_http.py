@@ -216,7 +216,7 @@ class HttpFrontend:
         matched = self._match(request.method, path)
         kind = matched[0].kind if matched else "unknown"
         faults = self.fake.faults
-        fault = faults.take(kind, request.method) if matched else None
+        fault = faults.take(kind, request.method, path) if matched else None
         if fault is None or (fault.aborts and fault.after_processing):
             response = await self._answer(request, path, body, files, matched)
         else:

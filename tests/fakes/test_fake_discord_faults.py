@@ -88,3 +88,13 @@ async def test_a_held_request_takes_effect_at_once_and_is_answered_on_release(
     assert sent.id == stored.id
     await _sent(fake, client, "after the release nothing is held")
     assert hold.held == 1
+
+
+async def test_a_failure_can_target_one_channel(fake: FakeDiscord, client: discord.Client) -> None:
+    general, imagine = fake.channel("general"), fake.channel("imagine")
+    fake.faults.fail_next("channel_message", 5, status=403, code=50013, path=f"/channels/{general.id}/")
+    await client.get_partial_messageable(imagine.id).send("another channel is not refused")
+    with pytest.raises(discord.Forbidden):
+        await client.get_partial_messageable(general.id).send("refused")
+    assert [m.content for m in fake.messages_in(imagine)] == ["another channel is not refused"]
+    assert fake.messages_in(general) == []

@@ -55,3 +55,13 @@ async def test_a_nonce_without_enforce_nonce_is_not_checked(fake: FakeDiscord) -
             async with session.post(url, json={"content": "x", "nonce": "r1"}) as response:
                 assert response.status == 200
     assert len(fake.messages_in(fake.channel("general"))) == 2
+
+
+async def test_a_nonce_longer_than_25_characters_is_an_invalid_form(
+    fake: FakeDiscord, client: discord.Client
+) -> None:
+    channel = client.get_partial_messageable(fake.channel("general").id)
+    with pytest.raises(discord.HTTPException) as raised:
+        await channel.send("x", nonce="n" * 26)
+    assert (raised.value.status, raised.value.code) == (400, 50035)
+    await channel.send("x", nonce="n" * 25)

@@ -3,10 +3,16 @@ a direct message to the requester. Each mentions the requester, the only user th
 
 A permanent refusal (any 4xx but 429) moves on to the next route; 400/50035 is answered with the
 minimal rendering first; 429, 5xx and network errors are raised for the engine to try again later.
+
+Every post carries a nonce fixed per task and kind of post. discord.py sends `enforce_nonce` with it,
+so when a post whose answer was lost (a reset connection, a stop in mid-request) is sent again, Discord
+returns the earlier message instead of creating a second one, for the same author, channel and nonce
+within a few minutes. A repeat later than that window can still post twice.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from enum import Enum
 from typing import TYPE_CHECKING
@@ -27,6 +33,19 @@ class Post(Enum):
     STANDALONE = "standalone"  # a new message in the channel: the status message is unusable
     DM = "dm"  # the channel refused: the requester's DMs
     NOWHERE = "nowhere"  # every route refused
+
+
+# Discord's limit on a nonce's length; task keys are snowflakes of up to 20 digits.
+NONCE_LIMIT = 25
+_NONCE_PREFIXES = {Post.REPLY: "r", Post.STANDALONE: "s", Post.DM: "d"}
+
+
+def result_nonce(key: str, post: Post) -> str:
+    """The nonce of one kind of result post of one task: the same every time it is sent."""
+    prefix = _NONCE_PREFIXES[post]
+    if len(prefix) + len(key) <= NONCE_LIMIT:
+        return prefix + key
+    return prefix + hashlib.sha256(key.encode()).hexdigest()[: NONCE_LIMIT - len(prefix)]
 
 
 class ResultPoster:
@@ -68,6 +87,7 @@ class ResultPoster:
                 embeds=list(shown.embeds),
                 reference=reference,  # type: ignore[arg-type]  # None means a plain message
                 allowed_mentions=requester_only(record),
+                nonce=result_nonce(record.key, kind),
             )
 
         minimal = (
@@ -79,7 +99,10 @@ class ResultPoster:
         async def send(shown: rendering.RenderedMessage) -> None:
             dm = await self._client.create_dm(discord.Object(id=record.requester_id))
             await dm.send(
-                content=shown.content, embeds=list(shown.embeds), allowed_mentions=requester_only(record)
+                content=shown.content,
+                embeds=list(shown.embeds),
+                allowed_mentions=requester_only(record),
+                nonce=result_nonce(record.key, Post.DM),
             )
 
         try:

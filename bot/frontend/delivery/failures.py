@@ -32,6 +32,13 @@ def may_pass(error: discord.HTTPException) -> bool:
     return error.status == 429 or error.status >= 500
 
 
+def bot_token_refused(error: discord.HTTPException) -> bool:
+    """401 on the bot's own routes (channel edits, sends, DMs): Discord refuses the bot, not this
+    message, so every fallback would fail alike; it may pass once the token is fixed, so it is retried.
+    (On the interaction-token route a 401 means that token expired, which is permanent.)"""
+    return error.status == 401
+
+
 def is_invalid_form(error: discord.HTTPException) -> bool:
     return error.status == 400 and error.code == INVALID_FORM_BODY
 

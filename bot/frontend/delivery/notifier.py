@@ -171,7 +171,7 @@ class DiscordNotifier:
             )
             raise
         self._forget(record.key)
-        log.info("task %s: result delivered (%s)", record.key, post.value)
+        log.info("task %s: final state handled, result posted: %s", record.key, post.value)
 
     async def _show_and_post(self, record: TaskRecord, state: MessageState) -> Post:
         """What is done stays done across the engine's retries: the final edit, then the post."""

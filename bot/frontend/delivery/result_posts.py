@@ -1,8 +1,9 @@
 """Posting a task's result: a reply under the status message, else a new message in the channel, else
 a direct message to the requester. Each mentions the requester, the only user the bot ever pings.
 
-A permanent refusal (any 4xx but 429) moves on to the next route; 400/50035 is answered with the
-minimal rendering first; 429, 5xx and network errors are raised for the engine to try again later.
+A permanent refusal (any 4xx but 429 and 401) moves on to the next route; 400/50035 is answered with
+the minimal rendering first; 429, 5xx, 401 (the bot's own token refused) and network errors are raised
+for the engine to try again later.
 
 Every post carries a nonce fixed per task and kind of post. discord.py sends `enforce_nonce` with it,
 so when a post whose answer was lost (a reset connection, a stop in mid-request) is sent again, Discord
@@ -20,7 +21,12 @@ from typing import TYPE_CHECKING
 import discord
 
 from bot import rendering
-from bot.frontend.delivery.failures import describe_failure, may_pass, minimal_if_invalid
+from bot.frontend.delivery.failures import (
+    bot_token_refused,
+    describe_failure,
+    may_pass,
+    minimal_if_invalid,
+)
 
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
@@ -58,7 +64,7 @@ class ResultPoster:
         try:
             await self._post_in_channel(record, kind)
         except discord.HTTPException as error:
-            if may_pass(error):
+            if may_pass(error) or bot_token_refused(error):
                 raise
             log.error(
                 "task %s: giving up channel %s for the result (%s); sending it to the requester's DMs",
@@ -116,7 +122,7 @@ class ResultPoster:
                 what="direct message",
             )
         except discord.HTTPException as error:
-            if may_pass(error):
+            if may_pass(error) or bot_token_refused(error):
                 raise
             # Every route is closed (channel refused, DMs closed): nothing more can be done; keep it loud.
             log.error(

@@ -6,9 +6,10 @@
 2. The channel route (`/channels/{id}/messages/{id}`): shared by the whole channel (about 5 edits per
    5 s), so progress edits there take from a budget and wait while the channel is busy.
 
-Any 4xx other than 429 on the channel route (a deleted message, an archived thread, lost access) makes
-the status message unusable for the task: the result is then posted as a new message. 400/50035 is
-answered with the minimal rendering, 429 and 5xx are raised for the engine to try again later.
+Any 4xx other than 429 and 401 on the channel route (a deleted message, an archived thread, lost
+access) makes the status message unusable for the task: the result is then posted as a new message.
+400/50035 is answered with the minimal rendering; 429, 5xx and a 401 (the bot's own token refused) are
+raised for the engine to try again later.
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from bot.frontend.delivery.failures import (
     INVALID_WEBHOOK_TOKEN,
     UNKNOWN_MESSAGE,
     UNKNOWN_WEBHOOK,
+    bot_token_refused,
     describe_failure,
     may_pass,
     minimal_if_invalid,
@@ -77,7 +79,7 @@ class StatusEditor:
         try:
             await self._send(edit, record, rendered, state)
         except discord.HTTPException as error:
-            if may_pass(error):
+            if may_pass(error) or bot_token_refused(error):
                 raise
             return self._unusable(
                 record, state, f"the channel route refused it ({describe_failure(error)})", final=final

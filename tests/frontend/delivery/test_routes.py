@@ -119,8 +119,8 @@ async def test_an_invalid_form_is_answered_with_the_minimal_rendering_not_the_sa
 
 @pytest.mark.parametrize(
     ("kind", "status"),
-    [("webhook", 429), ("channel_message", 503), ("channel_message", 429)],
-    ids=["token-route-429", "channel-route-503", "channel-route-429"],
+    [("webhook", 429), ("channel_message", 503), ("channel_message", 429), ("channel_message", 401)],
+    ids=["token-route-429", "channel-route-503", "channel-route-429", "bot-token-refused-401"],
 )
 async def test_rate_limits_and_server_errors_are_retried_on_the_same_route(
     discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path, kind: str, status: int
@@ -129,7 +129,8 @@ async def test_rate_limits_and_server_errors_are_retried_on_the_same_route(
         interaction, message, task_id = await processing_job(discord_fake, gateway)
         if kind == "channel_message":
             discord_fake.expire_token(interaction)
-        # A 429 without Via (taken for a Cloudflare ban) and a 503 are raised by discord.py at once.
+        # A 429 without Via (taken for a Cloudflare ban) and a 503 are raised by discord.py at once. A 401
+        # on the channel route refuses the bot's own token: every fallback would fail alike, so wait.
         discord_fake.faults.fail_next(kind, 2, status=status, code=0, method="PATCH")
         gateway.set_status(task_id, TaskStatus.SUCCEEDED)
 

@@ -183,4 +183,4 @@ class DiscordNotifier:
                     if rendered.payload_key() != state.last_payload:
                         await self._editor.show(record, rendered, state, final=True)
                 state.status_final_shown = True
-            return await self._poster.post(record, under_status=not state.status_unusable)
+            return await self._poster.post(record, state)

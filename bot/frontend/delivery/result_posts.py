@@ -30,6 +30,7 @@ from bot.frontend.delivery.failures import (
 
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
+    from bot.frontend.delivery.task_state import MessageState
 
 log = logging.getLogger(__name__)
 
@@ -58,22 +59,25 @@ class ResultPoster:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
-    async def post(self, record: TaskRecord, *, under_status: bool) -> Post:
-        """Post the result where it can go; raises only what may pass."""
-        kind = Post.REPLY if under_status and record.message_id is not None else Post.STANDALONE
-        try:
-            await self._post_in_channel(record, kind)
-        except discord.HTTPException as error:
-            if may_pass(error) or bot_token_refused(error):
-                raise
-            log.error(
-                "task %s: giving up channel %s for the result (%s); sending it to the requester's DMs",
-                record.key,
-                record.channel_id,
-                describe_failure(error),
-            )
-        else:
-            return kind
+    async def post(self, record: TaskRecord, state: MessageState) -> Post:
+        """Post the result where it can go; raises only what may pass. A channel that refused it is
+        remembered in `state`, so the engine's retries of a failed DM do not ask the channel again."""
+        if not state.channel_refused:
+            kind = Post.STANDALONE if state.status_unusable or record.message_id is None else Post.REPLY
+            try:
+                await self._post_in_channel(record, kind)
+            except discord.HTTPException as error:
+                if may_pass(error) or bot_token_refused(error):
+                    raise
+                state.channel_refused = True
+                log.error(
+                    "task %s: giving up channel %s for the result (%s); sending it to the requester's DMs",
+                    record.key,
+                    record.channel_id,
+                    describe_failure(error),
+                )
+            else:
+                return kind
         return await self._post_in_dm(record)
 
     async def _post_in_channel(self, record: TaskRecord, kind: Post) -> None:

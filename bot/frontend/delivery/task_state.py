@@ -29,6 +29,7 @@ class MessageState:
     token_dead: bool = False  # the interaction-token route refused for good
     minimal_only: bool = False  # Discord refused the full rendering as an invalid form
     status_final_shown: bool = False  # kept across the engine's retries of the final: edited once
+    channel_refused: bool = False  # the channel refused the result for good: retries go to the DMs
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 

@@ -159,3 +159,31 @@ async def test_an_unknown_webhook_moves_the_edits_to_the_channel_route(
         assert "Done" in embed_text(message)
         assert [c.status for c in discord_fake.calls_of("webhook") if c.method == "PATCH"][-1] == 404
         assert bot.notifier._states == {}
+
+
+async def test_a_channel_that_refused_the_result_is_not_asked_again_when_the_dm_is_retried(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3") as bot:
+        interaction, message, task_id = await processing_job(discord_fake, gateway)
+        general = discord_fake.channel("general").id
+        dm = discord_fake.dm_channel(discord_fake.user("alice")).id
+        for kind in ("webhook", "channel_message"):
+            discord_fake.faults.fail_next(kind, MANY, status=404, code=10008, method="PATCH")
+        discord_fake.faults.fail_next(
+            "channel_message", MANY, status=403, code=50013, path=f"/channels/{general}/"
+        )
+        discord_fake.faults.fail_next("channel_message", 2, status=503, code=0, path=f"/channels/{dm}/")
+        gateway.set_status(task_id, TaskStatus.SUCCEEDED)
+
+        [delivered] = await discord_fake.wait_for(lambda: direct_messages(discord_fake, "alice"), timeout=10)
+        await wait_until_reported(bot, str(interaction.id))
+        assert result_url(task_id) in embed_text(delivered)
+        sends = [c for c in discord_fake.calls_of("channel_message") if c.method == "POST"]
+        in_channel = [c.status for c in sends if c.path.startswith(f"/channels/{general}/")]
+        in_dm = [c.status for c in sends if c.path.startswith(f"/channels/{dm}/")]
+        assert in_channel == [403]  # refused once, for good: the retries went straight to the DM
+        assert in_dm == [503, 503, 200]
+        assert not replies_to(discord_fake, message.id)
+        assert not standalone_results(discord_fake, message)
+        assert bot.notifier._states == {}

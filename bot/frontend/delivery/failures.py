@@ -1,14 +1,16 @@
 """How delivery tells Discord's refusals apart: what may pass (raise, the engine tries again later),
-what is permanent (fall back to another route), and the invalid form (send the minimal rendering)."""
+what is permanent (fall back to another route), and the invalid form (send the minimal rendering).
+
+Network errors (OSError, aiohttp.ClientError, timeouts) are never caught here: no answer came, so
+they may pass, and they reach the engine as they are.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-import aiohttp
 import discord
 
 from bot.rendering import RenderedMessage
@@ -21,9 +23,6 @@ UNKNOWN_MESSAGE = 10008
 UNKNOWN_WEBHOOK = 10015
 INVALID_WEBHOOK_TOKEN = 50027
 INVALID_FORM_BODY = 50035
-
-# Failures below HTTP: no answer came, so the request may or may not have taken effect.
-NETWORK_ERRORS: tuple[type[Exception], ...] = (OSError, aiohttp.ClientError, asyncio.TimeoutError)
 
 
 def may_pass(error: discord.HTTPException) -> bool:

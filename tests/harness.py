@@ -7,8 +7,10 @@ and the same fakes, which is how restarts are tested.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import json
+import time
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from bot.engine.config import EngineConfig
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.engine.task_engine import TaskEngine
 from bot.frontend.client import MindProxyBot
+from bot.frontend.delivery.notifier import DiscordNotifier
 from bot.settings import Settings
 from bot.testing.fake_gateway.script import FakeTask
 from bot.testing.fake_gateway.server import FakeGateway
@@ -51,8 +54,11 @@ async def running_bot(
     db_path: Path,
     *,
     engine: dict[str, Any] | None = None,
+    notifier: dict[str, Any] | None = None,
     **overrides: Any,
 ) -> AsyncIterator[MindProxyBot]:
+    """The bot, ready; `engine` overrides EngineConfig fields, `notifier` DiscordNotifier options, and
+    the rest Settings fields."""
     settings = make_settings(discord, gateway, db_path, **overrides)
     config = EngineConfig(
         **{
@@ -76,6 +82,10 @@ async def running_bot(
         ) as client,
     ):
         bot = MindProxyBot(settings=settings, engine=TaskEngine(client, store, config=config))
+        if notifier:
+            bot.notifier = DiscordNotifier(
+                bot, bot.engine, min_edit_interval=settings.status_edit_interval, **notifier
+            )
         async with bot, run_bot(bot, discord):
             yield bot
 
@@ -113,6 +123,23 @@ def replies_to(discord: FakeDiscord, message_id: int) -> list[FakeMessage]:
     ]
 
 
+def standalone_results(discord: FakeDiscord, message: FakeMessage) -> list[FakeMessage]:
+    """Messages the bot posted in the status message's channel that are neither it nor replies to it."""
+    return [
+        m
+        for m in discord.messages_by_id.values()
+        if m.channel_id == message.channel_id
+        and m.id != message.id
+        and not m.message_reference
+        and m.author.id == discord.bot_user.id
+        and m.interaction_id is None
+    ]
+
+
+def direct_messages(discord: FakeDiscord, user: str) -> list[FakeMessage]:
+    return discord.messages_in(discord.dm_channel(discord.user(user)))
+
+
 def ephemeral_texts(discord: FakeDiscord, interaction_id: int) -> list[str]:
     interaction = discord.interactions_by_id[interaction_id]
     return [str(r.data.get("content") or "") for r in interaction.responses if r.ephemeral]
@@ -126,6 +153,19 @@ async def start_job(
     message = await discord.wait_for(lambda: status_message(discord, interaction.id))
     task = await discord.wait_for(lambda: gateway.tasks_by_key.get(str(interaction.id)))
     return interaction, message, task
+
+
+async def wait_until_reported(bot: MindProxyBot, key: str, timeout: float = 10.0) -> None:  # noqa: ASYNC109
+    """Wait until the engine holds the task's final state as delivered: nothing more is owed, so no
+    report of it can follow (a check of 'exactly once' needs no sleep after this)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        record = await bot.engine.get(key)
+        if record is not None and record.is_finished and record.notify_due_at is None:
+            return
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"task {key} was not reported as delivered within {timeout}s")
+        await asyncio.sleep(0.02)
 
 
 def has(predicate: Callable[[], object]) -> Callable[[], bool]:

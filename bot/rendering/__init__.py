@@ -1,8 +1,9 @@
 """Pure rendering of everything the bot shows in Discord, built from engine data with no I/O.
 
 `render_status` makes the public status message, `render_result_reply` the reply that pings the
-requester when a task ends, `render_standalone_result` / `render_dm_result` its fallbacks, and the
-`*_message` functions the ephemeral answers to commands.
+requester when a task ends, `render_standalone_result` / `render_dm_result` its fallbacks, the
+`minimal_*` functions plain-text versions of those four for when Discord refuses a full message as an
+invalid form, and the `*_message` functions the ephemeral answers to commands.
 """
 
 from bot.rendering.ephemeral import (
@@ -22,6 +23,12 @@ from bot.rendering.ephemeral import (
     task_reference,
     unexpected_error_message,
     unknown_model_message,
+)
+from bot.rendering.minimal import (
+    minimal_dm_result,
+    minimal_result_reply,
+    minimal_standalone_result,
+    minimal_status,
 )
 from bot.rendering.states import DisplayState, display_state, status_label, task_id_of
 from bot.rendering.task_messages import (
@@ -49,6 +56,10 @@ __all__ = [
     "footer_text",
     "guild_only_message",
     "invalid_option_message",
+    "minimal_dm_result",
+    "minimal_result_reply",
+    "minimal_standalone_result",
+    "minimal_status",
     "no_such_task_here_message",
     "nothing_to_cancel_message",
     "prompt_empty_message",

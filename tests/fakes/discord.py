@@ -9,7 +9,8 @@ Usage::
             message = await fake.wait_for_message(lambda m: m.interaction_id == interaction.id)
 
 Modules: discord_model (data), discord_rules (limits, mentions), discord_http (routing, rate limits),
-discord_messages (create/edit), discord_rest (handlers), discord_gateway (websocket), discord_payloads.
+discord_messages (create/edit), discord_rest (handlers), discord_gateway (websocket), discord_payloads,
+discord_faults (`fake.faults`: injected errors, reset connections, held answers).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ import pytest
 import yarl
 from aiohttp import web
 
+from tests.fakes.discord_faults import Faults
 from tests.fakes.discord_gateway import Gateway
 from tests.fakes.discord_http import ForcedLimit, HttpFrontend, RateLimits
 from tests.fakes.discord_messages import MessageStore
@@ -78,8 +80,11 @@ class FakeDiscord:
         channels: tuple[str, ...] = DEFAULT_CHANNELS,
         users: tuple[str, ...] = DEFAULT_USERS,
         heartbeat_interval_ms: int = 41250,
+        nonce_window: float = 300.0,
     ) -> None:
         self.token = token
+        # How long a send with `enforce_nonce` returns the earlier message ("a few minutes", per Discord).
+        self.nonce_window = nonce_window
         self.callback_deadline = callback_deadline
         self.token_lifetime = token_lifetime
         self.snowflakes = Snowflakes()
@@ -101,6 +106,7 @@ class FakeDiscord:
         self.commands: dict[int | None, list[dict[str, Any]]] = {}
         self.calls: list[RecordedCall] = []
         self.rate_limits = RateLimits()
+        self.faults = Faults()  # injected HTTP errors, reset connections and held answers
         self.add_role("Artists")
         for name in channels:
             self.add_channel(name)
@@ -127,6 +133,7 @@ class FakeDiscord:
         self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
+        self.faults.release_all()  # a held request would keep the server's shutdown waiting
         await self.gateway.close_all()
         if self._runner is not None:
             await self._runner.cleanup()

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import BodyPartReader, web
 
+from tests.fakes.discord_faults import ABORTED, Fault, reset_connection
 from tests.fakes.discord_model import RecordedCall
 
 if TYPE_CHECKING:
@@ -137,6 +138,13 @@ def ratelimit_headers(kind: str, bucket: Bucket | None, now: float) -> dict[str,
     }
 
 
+def injected_answer(fault: Fault) -> web.Response:
+    """The answer of an armed failure (a reset connection gets a placeholder that is never sent)."""
+    if fault.status is None:
+        return web.Response(status=500)
+    return json_reply({"code": fault.code, "message": fault.message}, status=fault.status)
+
+
 def too_many_requests(kind: str, retry_after: float, *, via: bool, limit: int) -> web.Response:
     headers = {
         "X-RateLimit-Limit": str(limit),
@@ -207,7 +215,12 @@ class HttpFrontend:
         body, files = await parse_body(request)
         matched = self._match(request.method, path)
         kind = matched[0].kind if matched else "unknown"
-        response = await self._answer(request, path, body, files, matched)
+        faults = self.fake.faults
+        fault = faults.take(kind, request.method, path) if matched else None
+        if fault is None or (fault.aborts and fault.after_processing):
+            response = await self._answer(request, path, body, files, matched)
+        else:
+            response = injected_answer(fault)
         self.fake.calls.append(
             RecordedCall(
                 method=request.method,
@@ -215,12 +228,18 @@ class HttpFrontend:
                 kind=kind,
                 json=body,
                 headers=dict(request.headers),
-                status=response.status,
+                status=ABORTED if fault is not None and fault.aborts else response.status,
                 time=started,
                 query=dict(request.query),
                 files=files,
             )
         )
+        if fault is not None and fault.aborts:
+            reset_connection(request)
+            return response  # never written: the connection is gone
+        hold = faults.hold_for(kind, request.method)
+        if hold is not None:
+            await hold.wait()
         return response
 
     async def _answer(

@@ -27,6 +27,25 @@ _SETTABLE_FLAGS = (1 << 2) | (1 << 12) | FLAG_COMPONENTS_V2 | FLAG_EPHEMERAL
 class MessageStore:
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
+        # (channel id, author id, nonce) -> (message id, when it was created): Discord's `enforce_nonce`.
+        self.nonces: dict[tuple[int, int, str], tuple[int, float]] = {}
+
+    def sent_with_nonce(
+        self, channel: FakeChannel, author: FakeUser, body: dict[str, Any]
+    ) -> FakeMessage | None:
+        """The message `author` already sent to `channel` with this body's nonce within the fake's
+        `nonce_window`, when the body asks for `enforce_nonce`; Discord answers a repeat with it.
+
+        A deleted earlier message is not looked for (Discord answers 404 then; the fake creates anew).
+        """
+        nonce = body.get("nonce")
+        if not body.get("enforce_nonce") or nonce is None:
+            return None
+        found = self.nonces.get((channel.id, author.id, str(nonce)))
+        if found is None or time.monotonic() - found[1] >= self.fake.nonce_window:
+            return None
+        earlier = self.fake.messages_by_id.get(found[0])
+        return earlier if earlier is not None and not earlier.deleted else None
 
     def _state(
         self,
@@ -117,6 +136,11 @@ class MessageStore:
             interaction_id=interaction_id,
             message_reference=reference,
         )
+        nonce = body.get("nonce")
+        if nonce is not None:
+            message.nonce = str(nonce)
+            if body.get("enforce_nonce"):
+                self.nonces[(channel.id, author.id, str(nonce))] = (message.id, message.created)
         self.fake.messages_by_id[message.id] = message
         return message
 

@@ -170,6 +170,7 @@ class FakeMessage:
     created: float = field(default_factory=time.monotonic)
     deleted: bool = False
     deleted_by: str | None = None  # "bot" or "moderator"
+    nonce: str | None = None  # as sent; Discord echoes it in the message object
 
     @property
     def current(self) -> MessageState:
@@ -267,6 +268,8 @@ class FakeMessage:
             body["application_id"] = str(application_id)
         if self.message_reference is not None:
             body["message_reference"] = self.message_reference
+        if self.nonce is not None:
+            body["nonce"] = self.nonce
         return body
 
 

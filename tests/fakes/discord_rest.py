@@ -131,6 +131,9 @@ class RestHandlers:
 
     async def send(self, request: ApiRequest) -> Result:
         channel = self._channel(request, sending=True)
+        earlier = self.store.sent_with_nonce(channel, self.fake.bot_user, request.json or {})
+        if earlier is not None:
+            return 200, self.store.payload(earlier)
         message = self.store.create(
             channel, request.json, request.files, route="channel", author=self.fake.bot_user
         )

@@ -20,6 +20,7 @@ CUSTOM_ID_MAX = 100
 BUTTON_LABEL_MAX = 80
 V2_COMPONENTS_MAX = 40
 V2_TEXT_MAX = 4000
+NONCE_MAX = 25
 
 _USER_MENTION = re.compile(r"<@!?(\d+)>")
 _ROLE_MENTION = re.compile(r"<@&(\d+)>")
@@ -115,6 +116,9 @@ def validate_message(body: dict[str, Any]) -> Errors | None:
             "MESSAGE_CANNOT_USE_LEGACY_FIELDS_WITH_COMPONENTS_V2",
             "The 'content' and 'embeds' fields cannot be used when using MessageFlags.IS_COMPONENTS_V2",
         )
+    nonce = body.get("nonce")
+    if isinstance(nonce, str) and len(nonce) > NONCE_MAX:
+        _error(errors, ["nonce"], "BASE_TYPE_MAX_LENGTH", f"Must be {NONCE_MAX} or fewer in length.")
     mentions = body.get("allowed_mentions")
     if isinstance(mentions, dict):
         parse = mentions.get("parse") or []

@@ -1,32 +1,28 @@
 """Shows engine updates in Discord: edits the status message, posts the result, and never drops one.
 
-Routes, in order of preference, for the status message:
-1. the interaction token (`/webhooks/{app}/{token}/messages/{id}`): its own rate-limit bucket, valid
-   15 minutes; dropped for good on 401/50027 (repeated 401s count against Cloudflare's ban limit);
-2. the channel route (`/channels/{id}/messages/{id}`): shared by the whole channel (about 5 edits per
-   5 s), so progress edits there are skipped while the channel is busy, but final states always go.
-When the status message is gone the result is posted as a new message mentioning the requester, and
-when the channel cannot be reached it goes to the requester's DMs.
+Progress is coalesced per task by a timer (at most one edit per `min_edit_interval`); a progress edit
+that fails in any way is logged and forgotten, since the next one or the final carries the state. The
+final edits the status message (status_edits.py) and posts the result (result_posts.py), raising only
+for failures that may pass, so the engine re-delivers it later with backoff.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import time
-from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import discord
 
 from bot import rendering
 from bot.background import create_task
 from bot.engine.notifier import TaskUpdate
-from bot.frontend.components import cancel_view
 from bot.frontend.delivery.channel_budget import ChannelEditBudget
+from bot.frontend.delivery.failures import describe_failure
+from bot.frontend.delivery.result_posts import Post, ResultPoster
+from bot.frontend.delivery.status_edits import ChannelBusyError, StatusEditor
+from bot.frontend.delivery.task_state import MessageState, idle_keys, stop_timer
 
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
@@ -34,36 +30,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-UNKNOWN_CHANNEL = 10003
-UNKNOWN_MESSAGE = 10008
-UNKNOWN_WEBHOOK = 10015
-INVALID_WEBHOOK_TOKEN = 50027
-# Stop using a token a little before Discord does, so an edit never races its expiry.
-TOKEN_SAFETY_MARGIN = timedelta(seconds=30)
-
-
-class Delivery(Enum):
-    EDITED = "edited"
-    MESSAGE_GONE = "message_gone"
-    CHANNEL_UNREACHABLE = "channel_unreachable"
-
-
-class ChannelBusyError(Exception):
-    """The channel's edit budget is spent; a progress edit waits for the next window."""
-
-
-@dataclass
-class _MessageState:
-    last_payload: str | None = None
-    last_edit_at: float = float("-inf")  # time.monotonic()
-    pending: TaskRecord | None = None
-    timer: asyncio.Task[None] | None = None
-    finalising: bool = False
-    message_gone: bool = False
-    token_dead: bool = False
-    status_final_shown: bool = False
-    reply_posted: bool = False
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+# A task without any update for this long is forgotten: its final may never come (a lost row), and
+# everything kept for it can be rebuilt should it come after all.
+STATE_IDLE_LIMIT = 3600.0
 
 
 class DiscordNotifier:
@@ -77,20 +46,22 @@ class DiscordNotifier:
         min_edit_interval: float = 2.0,
         busy_retry: float = 2.5,
         channel_budget: ChannelEditBudget | None = None,
+        state_idle_limit: float = STATE_IDLE_LIMIT,
     ) -> None:
-        self._client = client
-        self._engine = engine
         self._min_edit_interval = min_edit_interval
         self._busy_retry = busy_retry
-        self._channel_budget = channel_budget or ChannelEditBudget()
-        self._states: dict[str, _MessageState] = {}
+        self._state_idle_limit = state_idle_limit
+        self._editor = StatusEditor(client, engine, channel_budget or ChannelEditBudget())
+        self._poster = ResultPoster(client)
+        self._states: dict[str, MessageState] = {}
         self._timers: set[asyncio.Task[None]] = set()
+        self._sweeper: asyncio.Task[None] | None = None
 
     # -- what the front end tells us ----------------------------------------------------------------
 
     def remember_sent(self, key: str, rendered: rendering.RenderedMessage) -> None:
         """The cog sent the first status message: an identical 'Queued' needs no edit."""
-        state = self._states.setdefault(key, _MessageState())
+        state = self._state(key)
         state.last_payload = rendered.payload_key()
         state.last_edit_at = time.monotonic()
 
@@ -103,19 +74,52 @@ class DiscordNotifier:
             self._schedule_progress(update.record)
 
     def task_abandoned(self, key: str) -> None:
-        self._states.pop(key, None)
+        if self._forget(key):
+            log.info("task %s: forgotten, the engine gave up reporting it", key)
 
     async def close(self) -> None:
         timers = list(self._timers)
+        if self._sweeper is not None:
+            timers.append(self._sweeper)
         for timer in timers:
             timer.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
         self._states.clear()
 
+    # -- memory per task: freed after the final, on abandonment, or after an idle time ---------------
+
+    def _state(self, key: str) -> MessageState:
+        state = self._states.setdefault(key, MessageState())
+        state.touched_at = time.monotonic()
+        if self._sweeper is None or self._sweeper.done():
+            self._sweeper = create_task(self._forget_idle_tasks(), name="delivery-idle-sweep")
+        return state
+
+    def _forget(self, key: str) -> bool:
+        state = self._states.pop(key, None)
+        if state is None:
+            return False
+        if state.timer is not None:
+            state.timer.cancel()  # not awaited: it only sleeps or edits, and ends on its own
+        return True
+
+    async def _forget_idle_tasks(self) -> None:
+        """While anything is remembered, drop the tasks that had no update for the idle limit."""
+        while self._states:
+            await asyncio.sleep(self._state_idle_limit / 4)
+            idle = idle_keys(self._states, now=time.monotonic(), limit=self._state_idle_limit)
+            for key in idle:
+                self._forget(key)
+                log.warning(
+                    "task %s: forgotten after no update for %g s (its final never came)",
+                    key,
+                    self._state_idle_limit,
+                )
+
     # -- progress: coalesced, at most one edit per message per min_edit_interval ---------------------
 
     def _schedule_progress(self, record: TaskRecord) -> None:
-        state = self._states.setdefault(record.key, _MessageState())
+        state = self._state(record.key)
         if state.finalising:
             return
         state.pending = record
@@ -127,172 +131,56 @@ class DiscordNotifier:
     async def _flush_progress(self, key: str) -> None:
         state = self._states.get(key)
         while state is not None and state.pending is not None and not state.finalising:
-            wait = state.last_edit_at + self._min_edit_interval - time.monotonic()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await self._wait_edit_interval(state)
             async with state.lock:
                 record, state.pending = state.pending, None
-                if record is None or state.finalising or state.message_gone:
+                if record is None or state.finalising or state.status_unusable:
                     return
                 rendered = rendering.render_status(record)
                 if rendered.payload_key() == state.last_payload:
                     continue
                 try:
-                    await self._edit_status(record, rendered, state, progress=True)
+                    await self._editor.show(record, rendered, state, final=False)
                 except ChannelBusyError:
                     # Keep the newest pending update, if one arrived meanwhile, else this one.
                     state.pending = state.pending or record
                     state.last_edit_at = time.monotonic() + self._busy_retry - self._min_edit_interval
-                except discord.HTTPException as error:
-                    # A lost progress edit is harmless: the next one (or the final) carries the state.
-                    log.warning("task %s: progress edit failed (%s %s)", key, error.status, error.code)
+                except Exception as error:
+                    # Network, store or HTTP: a lost progress edit is harmless, the next one (or the
+                    # final) carries the state, and nothing here may outlive the edit and block the final.
+                    log.warning("task %s: progress edit failed (%s)", key, describe_failure(error))
+
+    async def _wait_edit_interval(self, state: MessageState) -> None:
+        wait = state.last_edit_at + self._min_edit_interval - time.monotonic()
+        if wait > 0:
+            await asyncio.sleep(wait)
 
     # -- final: edit to the final state, then post the result; raise only for failures that may pass --
 
     async def _deliver_final(self, record: TaskRecord) -> None:
-        state = self._states.setdefault(record.key, _MessageState())
+        state = self._state(record.key)
         state.finalising = True
-        timer = state.timer
-        if timer is not None and timer is not asyncio.current_task():
-            timer.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await timer
-        async with state.lock:
-            delivery = Delivery.MESSAGE_GONE if state.message_gone else Delivery.EDITED
-            if not state.status_final_shown and not state.message_gone:
-                wait = state.last_edit_at + self._min_edit_interval - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                rendered = rendering.render_status(record)
-                if rendered.payload_key() != state.last_payload:
-                    delivery = await self._edit_status(record, rendered, state, progress=False)
-                state.status_final_shown = True
-            if not state.reply_posted:
-                await self._post_result(record, delivery)
-                state.reply_posted = True
-        self._states.pop(record.key, None)
-        log.info("task %s: result delivered (%s)", record.key, delivery.value)
-
-    # -- the two edit routes ----------------------------------------------------------------------------
-
-    def _usable_token(self, record: TaskRecord, state: _MessageState) -> str | None:
-        """The interaction token, while it can still edit the status message; else None."""
-        expires = record.reply_token_expires_at
-        usable = (
-            record.message_id is not None
-            and not state.token_dead
-            and expires is not None
-            and expires - TOKEN_SAFETY_MARGIN > datetime.now(UTC)
-            and self._client.application_id is not None
-        )
-        return record.reply_token if usable else None
-
-    async def _edit_status(
-        self, record: TaskRecord, rendered: rendering.RenderedMessage, state: _MessageState, *, progress: bool
-    ) -> Delivery:
-        fields: dict[str, Any] = {
-            "content": rendered.content,
-            "embeds": list(rendered.embeds),
-            "view": cancel_view(record.key) if rendered.show_cancel else None,
-        }
-        token = self._usable_token(record, state)
-        if token is not None and record.message_id is not None:
-            webhook = discord.Webhook.partial(self._client.application_id or 0, token, client=self._client)
-            try:
-                await webhook.edit_message(record.message_id, **fields)
-            except discord.NotFound as error:
-                if error.code == UNKNOWN_MESSAGE:
-                    return self._message_gone(record, state)
-                await self._drop_token(record, state, error)
-            except discord.HTTPException as error:
-                if error.status not in (401, 403) and error.code != INVALID_WEBHOOK_TOKEN:
-                    raise
-                await self._drop_token(record, state, error)
-            else:
-                self._sent(state, rendered)
-                return Delivery.EDITED
-
-        if record.message_id is None:
-            return self._message_gone(record, state)
-        if progress and not self._channel_budget.try_take(record.channel_id):
-            raise ChannelBusyError
-        message = self._client.get_partial_messageable(
-            record.channel_id, guild_id=record.guild_id
-        ).get_partial_message(record.message_id)
+        await stop_timer(state)
         try:
-            await message.edit(**fields)
-        except discord.NotFound as error:
-            if error.code == UNKNOWN_CHANNEL:
-                log.warning("task %s: channel %s is gone", record.key, record.channel_id)
-                return Delivery.CHANNEL_UNREACHABLE
-            return self._message_gone(record, state)
-        except discord.Forbidden:
-            log.warning("task %s: no access to channel %s", record.key, record.channel_id)
-            return Delivery.CHANNEL_UNREACHABLE
-        self._sent(state, rendered)
-        return Delivery.EDITED
-
-    @staticmethod
-    def _sent(state: _MessageState, rendered: rendering.RenderedMessage) -> None:
-        state.last_payload = rendered.payload_key()
-        state.last_edit_at = time.monotonic()
-
-    @staticmethod
-    def _message_gone(record: TaskRecord, state: _MessageState) -> Delivery:
-        log.info("task %s: status message %s is gone", record.key, record.message_id)
-        state.message_gone = True
-        return Delivery.MESSAGE_GONE
-
-    async def _drop_token(
-        self, record: TaskRecord, state: _MessageState, error: discord.HTTPException
-    ) -> None:
-        log.info("task %s: interaction token no longer usable (%s %s)", record.key, error.status, error.code)
-        state.token_dead = True
-        await self._engine.update_message(record.key, message_id=record.message_id, drop_reply_token=True)
-
-    # -- the result post ---------------------------------------------------------------------------------
-
-    async def _post_result(self, record: TaskRecord, delivery: Delivery) -> None:
-        requester_only = discord.AllowedMentions(
-            everyone=False, roles=False, users=[discord.Object(id=record.requester_id)], replied_user=False
-        )
-        if delivery is not Delivery.CHANNEL_UNREACHABLE:
-            channel = self._client.get_partial_messageable(record.channel_id, guild_id=record.guild_id)
-            if delivery is Delivery.EDITED and record.message_id is not None:
-                rendered = rendering.render_result_reply(record)
-                reference: discord.MessageReference | None = discord.MessageReference(
-                    message_id=record.message_id, channel_id=record.channel_id, fail_if_not_exists=False
-                )
-            else:
-                rendered = rendering.render_standalone_result(record)
-                reference = None
-            try:
-                await channel.send(
-                    content=rendered.content,
-                    embeds=list(rendered.embeds),
-                    reference=reference,  # type: ignore[arg-type]  # None means a plain message
-                    allowed_mentions=requester_only,
-                )
-            except (discord.NotFound, discord.Forbidden) as error:
-                log.warning(
-                    "task %s: cannot post in channel %s (%s)", record.key, record.channel_id, error.code
-                )
-            else:
-                return
-        await self._post_in_dm(record, requester_only)
-
-    async def _post_in_dm(self, record: TaskRecord, mentions: discord.AllowedMentions) -> None:
-        rendered = rendering.render_dm_result(record, channel_id=record.channel_id, guild_id=record.guild_id)
-        try:
-            dm = await self._client.create_dm(discord.Object(id=record.requester_id))
-            await dm.send(content=rendered.content, embeds=list(rendered.embeds), allowed_mentions=mentions)
-        except (discord.NotFound, discord.Forbidden) as error:
-            # Every route is closed (channel gone, DMs closed): nothing more can be done; keep it loud.
+            post = await self._show_and_post(record, state)
+        except Exception as error:
             log.error(
-                "task %s: result could not be delivered to user %s anywhere (%s)",
+                "task %s: delivering the final state failed (%s); the engine will try again later",
                 record.key,
-                record.requester_id,
-                error.code,
+                describe_failure(error),
             )
-        else:
-            log.info("task %s: result sent to the requester's DMs", record.key)
+            raise
+        self._forget(record.key)
+        log.info("task %s: final state handled, result posted: %s", record.key, post.value)
+
+    async def _show_and_post(self, record: TaskRecord, state: MessageState) -> Post:
+        """What is done stays done across the engine's retries: the final edit, then the post."""
+        async with state.lock:
+            if not state.status_final_shown:
+                if not state.status_unusable:
+                    await self._wait_edit_interval(state)
+                    rendered = rendering.render_status(record)
+                    if rendered.payload_key() != state.last_payload:
+                        await self._editor.show(record, rendered, state, final=True)
+                state.status_final_shown = True
+            return await self._poster.post(record, state)

@@ -36,6 +36,8 @@ ALL_OBJECTS = {
     "tasks_due_notify",
     "tasks_requester_unfinished",
     "tasks_completed",
+    "tasks_task_id",
+    "tasks_requester_guild",
 }
 
 
@@ -43,7 +45,7 @@ async def test_empty_database_migrates_to_latest(tmp_path: Path) -> None:
     path = tmp_path / "tasks.sqlite3"
     async with aiosqlite.connect(path, isolation_level=None) as conn:
         assert await migrate(conn) == (0, LATEST_VERSION)
-    assert LATEST_VERSION == 3
+    assert LATEST_VERSION == 4
     assert schema_objects(path) == (LATEST_VERSION, ALL_OBJECTS)
 
 
@@ -71,7 +73,8 @@ async def test_version_1_database_migrates_forward_keeping_rows(tmp_path: Path) 
             "INSERT INTO tasks (key, task_type, model, prompt, requester_id, channel_id, created_at,"
             " updated_at, next_poll_at) VALUES ('old', 'video', 'm', 'p', 7, 8, 0, 0, 1000000)"
         )
-    assert schema_objects(path) == (1, ALL_OBJECTS - {"tasks_requester_unfinished", "tasks_completed"})
+    v1_objects = {"tasks", "tasks_due_poll", "tasks_due_notify"}
+    assert schema_objects(path) == (1, v1_objects)
 
     async with SqliteTaskStore(path) as store:
         [record] = await store.active_for_requester(7)
@@ -91,7 +94,7 @@ async def test_database_newer_than_the_code_is_refused(tmp_path: Path) -> None:
     raw.close()
 
     store = SqliteTaskStore(path)
-    with pytest.raises(SchemaTooNewError, match=r"version 4 is newer than this code supports \(3\)"):
+    with pytest.raises(SchemaTooNewError, match=r"version 5 is newer than this code supports \(4\)"):
         await store.open()
     with pytest.raises(RuntimeError, match="not open"):
         await store.get("k1")

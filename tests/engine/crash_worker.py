@@ -55,6 +55,7 @@ class FileNotifier:
                 "outcome": record.local_outcome.value if record.local_outcome is not None else None,
                 "progress": record.progress,
                 "task_id": record.task_id,
+                "image_url": record.result.image_url if record.result is not None else None,
                 "final": update.is_final,
             }
         )

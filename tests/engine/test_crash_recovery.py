@@ -110,6 +110,9 @@ async def restart_and_check(gateway: FakeGateway, db: Path, reports_path: Path) 
         statuses = [r["status"] for r in reports if r["key"] == key and r["kind"] == "status"]
         assert len(statuses) == len(set(statuses)), (key, statuses)  # no status reported twice
         assert statuses[-1] == "SUCCEEDED"
+        # The result itself reached the front end, not only the final status.
+        (final,) = [r for r in reports if r["key"] == key and r["final"]]
+        assert final["image_url"] == f"https://cdn.fake.test/{gateway.tasks_by_key[key].task_id}.png"
     # One gateway task per key, whatever was re-sent.
     assert sorted(gateway.tasks_by_key) == keys()
     assert len(gateway.tasks) == TASKS

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     from bot.frontend.client import MindProxyBot
 
 AUTOCOMPLETE_LABEL_LIMIT = 100  # Discord's limit on a choice's name
+LEGACY_OPTION = "task"  # the option's name before it became task_id
 
 
 class CancelCog(commands.Cog):
@@ -43,6 +44,11 @@ class CancelCog(commands.Cog):
         interaction: discord.Interaction[MindProxyBot],
         task_id: app_commands.Range[str, 1, 100] | None = None,
     ) -> None:
+        # Until the commands are synced after an upgrade, Discord still sends the option under its old
+        # name: read it, so "/cancel task:X" cancels X and never silently the latest task instead.
+        legacy = getattr(interaction.namespace, LEGACY_OPTION, None)
+        if task_id is None and isinstance(legacy, str):
+            task_id = legacy
         if task_id is not None and task_id.strip():
             record = await find_task(interaction, task_id)
         else:

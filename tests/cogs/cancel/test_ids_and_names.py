@@ -112,3 +112,17 @@ async def test_the_cancelled_message_says_who_cancelled_it_without_a_ping(
             user_id for state in (*modded_message.states, *reply.states) for user_id in state.pinged_users
         }
         assert carol.id not in pinged
+
+
+async def test_before_the_commands_are_synced_the_old_option_name_still_names_the_task(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    gateway.default_script = Script.never_finishes()
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3"):
+        _, first_message, first = await start(discord_fake, gateway, "alice", "one")
+        _, _, second = await start(discord_fake, gateway, "alice", "two")
+        legacy = await discord_fake.slash_command("cancel", {"task": first.task_id}, user="alice")
+        await discord_fake.wait_for(lambda: replies_to(discord_fake, first_message.id), timeout=10)
+        assert "Cancel" in await answer(discord_fake, legacy.id)
+        assert first.cancel_reason is not None
+        assert second.cancel_reason is None  # never the latest task instead of the one named

@@ -144,7 +144,7 @@ class Poller:
         cutoff = now - timedelta(seconds=retention)
         pruned = 0
         while True:  # in batches: each a short transaction, so the poll loop's queries are not held up
-            batch = await self._store.prune_finished(completed_before=cutoff, limit=PRUNE_BATCH)
+            batch = await self._store.prune_finished(completed_before=cutoff, now=now, limit=PRUNE_BATCH)
             pruned += batch
             if batch < PRUNE_BATCH:
                 break

@@ -30,6 +30,11 @@ class NewTask:
     message_id: int | None = None
     reply_token: str | None = None
     reply_token_expires_at: datetime | None = None
+    # The largest file the front end may upload for this request (Discord's per-interaction limit),
+    # kept because no interaction exists when the result arrives; None when unknown.
+    upload_limit: int | None = None
+    origin_key: str | None = None  # the task this one was made from (a reroll, variation, animation)
+    origin_action: str | None = None  # how: "reroll", "vary" or "animate"
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,6 +86,15 @@ class TaskRecord:
     result_problem: str | None = None  # why a success's result could not be used, once final
     cancelled_by: int | None = None  # the user whose cancel was accepted first (requester or moderator)
     cancelled_by_name: str | None = None  # their display name then, to show without a ping
+    upload_limit: int | None = None  # see NewTask
+    origin_key: str | None = None
+    origin_action: str | None = None
+    reply_message_id: int | None = None  # the result reply (or standalone result) the front end posted
+    # The result file re-hosted by the front end: None (not attempted), "pending", "attached" (shown
+    # from `media_filename` in the status message) or "skipped" (kept as a link; `media_note` says why).
+    media_state: str | None = None
+    media_filename: str | None = None
+    media_note: str | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -227,11 +241,40 @@ class TaskStore(Protocol):
         digits, '-' and '_' only), among the requester's own rows and, with `channel_id`, the rows of
         that channel; newest first, at most `limit`."""
 
-    async def prune_finished(self, *, completed_before: datetime, limit: int = 1000) -> int:
+    async def prune_finished(self, *, completed_before: datetime, now: datetime, limit: int = 1000) -> int:
         """Delete up to `limit` finished rows completed before the given time whose reports are all
-        delivered; returns how many. Unfinished rows and rows owing a report are never deleted."""
+        delivered, leaving tombstones (see `was_forgotten`); returns how many. Unfinished rows and rows
+        owing a report are never deleted; tombstones older than `completed_before` are."""
 
     async def count_unfinished(self) -> int: ...
+
+    # -- what the front end keeps about results, history and users ----------------------------------
+
+    async def set_reply_message(self, key: str, *, message_id: int) -> None:
+        """Remember the result reply (or standalone result) posted for this task."""
+
+    async def set_media(
+        self, key: str, *, state: str, filename: str | None = None, note: str | None = None
+    ) -> TaskRecord | None:
+        """Record the re-hosted file's state (see `TaskRecord.media_state`); None for an unknown key."""
+
+    async def media_pending(self, *, limit: int) -> list[TaskRecord]:
+        """Rows whose re-hosting is pending (to resume after a restart), oldest first."""
+
+    async def recent_for_requester(
+        self, requester_id: int, *, guild_id: int, offset: int, limit: int
+    ) -> list[TaskRecord]:
+        """The requester's tasks in this guild, newest first, finished or not."""
+
+    async def count_for_requester(self, requester_id: int, *, guild_id: int) -> int: ...
+
+    async def notify_dm(self, user_id: int) -> bool:
+        """Whether the user asked for a DM when their jobs end (False by default)."""
+
+    async def set_notify_dm(self, user_id: int, *, enabled: bool, now: datetime) -> None: ...
+
+    async def was_forgotten(self, task_id: str) -> bool:
+        """Whether a task with this key or gateway task id existed and was pruned."""
 
 
 class ActiveLimitError(Exception):

@@ -97,6 +97,32 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "CREATE INDEX tasks_task_id ON tasks (task_id COLLATE NOCASE) WHERE task_id IS NOT NULL",
         "CREATE INDEX tasks_requester_guild ON tasks (requester_id, guild_id, created_at)",
     ),
+    # v5 (results that last): the upload limit that applied to the request; what a task was made from
+    # (reroll, vary, animate of another task); the result reply's id; the re-hosted file's state; the
+    # users who want a DM when a job ends; the ids of pruned tasks, so they can be called "forgotten".
+    (
+        "ALTER TABLE tasks ADD COLUMN upload_limit INTEGER",
+        "ALTER TABLE tasks ADD COLUMN origin_key TEXT",
+        "ALTER TABLE tasks ADD COLUMN origin_action TEXT",
+        "ALTER TABLE tasks ADD COLUMN reply_message_id INTEGER",
+        "ALTER TABLE tasks ADD COLUMN media_state TEXT",
+        "ALTER TABLE tasks ADD COLUMN media_filename TEXT",
+        "ALTER TABLE tasks ADD COLUMN media_note TEXT",
+        "CREATE INDEX tasks_media_pending ON tasks (completed_at) WHERE media_state = 'pending'",
+        """CREATE TABLE user_prefs (
+            user_id INTEGER PRIMARY KEY NOT NULL,
+            notify_dm INTEGER NOT NULL DEFAULT 0,
+            updated_at INTEGER NOT NULL
+        )""",
+        """CREATE TABLE forgotten_tasks (
+            key TEXT PRIMARY KEY NOT NULL,
+            task_id TEXT,
+            guild_id INTEGER,
+            requester_id INTEGER NOT NULL,
+            forgotten_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX forgotten_tasks_task_id ON forgotten_tasks (task_id COLLATE NOCASE)",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -62,6 +62,13 @@ COLUMNS: tuple[str, ...] = (
     "result_problem",
     "cancelled_by",
     "cancelled_by_name",
+    "upload_limit",
+    "origin_key",
+    "origin_action",
+    "reply_message_id",
+    "media_state",
+    "media_filename",
+    "media_note",
 )
 COLUMN_LIST = ", ".join(COLUMNS)
 
@@ -217,4 +224,11 @@ def decode_record(row: Sequence[Any]) -> TaskRecord:
         result_problem=_optional_text(values["result_problem"]),
         cancelled_by=_optional_int(values["cancelled_by"]),
         cancelled_by_name=_optional_text(values["cancelled_by_name"]),
+        upload_limit=_optional_int(values["upload_limit"]),
+        origin_key=_optional_text(values["origin_key"]),
+        origin_action=_optional_text(values["origin_action"]),
+        reply_message_id=_optional_int(values["reply_message_id"]),
+        media_state=_optional_text(values["media_state"]),
+        media_filename=_optional_text(values["media_filename"]),
+        media_note=_optional_text(values["media_note"]),
     )

@@ -60,6 +60,9 @@ class TaskRows(SqliteConnection):
             "created_at": stamp,
             "updated_at": stamp,
             "next_poll_at": encode_optional_time(next_poll_at),
+            "upload_limit": task.upload_limit,
+            "origin_key": task.origin_key,
+            "origin_action": task.origin_action,
         }
         columns = ", ".join(params)
         placeholders = ", ".join(f":{name}" for name in params)
@@ -359,16 +362,25 @@ class TaskRows(SqliteConnection):
                 {"key": key, "due": encode_time(notify_due_at)},
             )
 
-    async def prune_finished(self, *, completed_before: datetime, limit: int = 1000) -> int:
+    async def prune_finished(self, *, completed_before: datetime, now: datetime, limit: int = 1000) -> int:
         """Delete up to `limit` finished rows completed before `completed_before` whose reports are all
-        delivered; how many were deleted. Unfinished rows and rows owing a report are never deleted."""
-        sql = f"""
-            DELETE FROM tasks WHERE key IN (
-                SELECT key FROM tasks
-                WHERE completed_at IS NOT NULL AND completed_at < :before AND notify_due_at IS NULL
-                      AND NOT ({UNFINISHED_SQL})
-                LIMIT :limit)"""
+        delivered, leaving a tombstone for each (so /show can say "forgotten"); how many were deleted.
+        Unfinished rows and rows owing a report are never deleted. Tombstones older than the same
+        cut-off go too: after two retention periods an id is simply unknown."""
+        before = encode_time(completed_before)
+        select = f"""
+            SELECT key FROM tasks
+            WHERE completed_at IS NOT NULL AND completed_at < :before AND notify_due_at IS NULL
+                  AND NOT ({UNFINISHED_SQL})
+            LIMIT :limit"""
         async with self._write() as conn:
-            cursor = await conn.execute(sql, {"before": encode_time(completed_before), "limit": limit})
-            deleted = cursor.rowcount
-        return max(deleted, 0)
+            found = await conn.execute_fetchall(select, {"before": before, "limit": limit})
+            keys = [str(row[0]) for row in found]
+            await conn.executemany(
+                "INSERT OR IGNORE INTO forgotten_tasks (key, task_id, guild_id, requester_id, forgotten_at) "
+                "SELECT key, task_id, guild_id, requester_id, ? FROM tasks WHERE key = ?",
+                [(encode_time(now), key) for key in keys],
+            )
+            await conn.executemany("DELETE FROM tasks WHERE key = ?", [(key,) for key in keys])
+            await conn.execute("DELETE FROM forgotten_tasks WHERE forgotten_at < :before", {"before": before})
+        return len(keys)

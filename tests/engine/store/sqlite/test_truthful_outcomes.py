@@ -100,7 +100,9 @@ async def test_pruning_deletes_only_old_finished_rows_whose_reports_are_delivere
     await poll(store, "new-done", TaskStatus.FAILED, completed_at=at(500))
     await store.mark_notified("new-done", status=TaskStatus.FAILED, outcome=None, progress=None)
 
-    assert await store.prune_finished(completed_before=at(100)) == 1
+    assert await store.prune_finished(completed_before=at(100), now=at(1000)) == 1
+    assert await store.was_forgotten("old-done") and await store.was_forgotten("TASK-OLD-DONE")
+    assert not await store.was_forgotten("new-done")
     assert await store.get("old-done") is None
     for kept in ("old-owed", "new-done", "running"):
         assert await store.get(kept) is not None

@@ -4,10 +4,11 @@
 from __future__ import annotations
 
 import ast
-import os
 import subprocess
 import sys
 from pathlib import Path
+
+from tests.operator_env import operator_env
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("bot", "cogs")
@@ -136,8 +137,7 @@ print("heavy:" + ",".join(heavy))
 
 
 def test_health_imports_neither_discord_nor_httpx_nor_aiosqlite(tmp_path: Path):
-    env = {k: v for k, v in os.environ.items() if not k.isupper() or k in {"PATH", "HOME", "LANG"}}
-    env.update(DISCORD_TOKEN="t", TT_API_KEY="k", PYTHONPATH=str(REPO_ROOT))
+    env = operator_env(DISCORD_TOKEN="fake-discord-token", TT_API_KEY="fake-api-key")
     result = subprocess.run(
         [sys.executable, "-c", HEALTH_PROBE],
         cwd=tmp_path,

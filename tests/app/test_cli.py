@@ -13,15 +13,14 @@ import pytest
 
 from bot.testing.fake_gateway.server import FakeGateway
 from tests.fakes.discord import FakeDiscord
+from tests.operator_env import operator_env
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 async def run_module(*args: str, cwd: Path, env: dict[str, str], within: float = 30) -> tuple[int, str]:
     """Run `python -m bot ...` as a user would, from `cwd`, with only the given settings."""
-    clean_env = {k: v for k, v in os.environ.items() if not k.isupper() or k in {"PATH", "HOME", "LANG"}}
-    clean_env.update(env)
-    clean_env["PYTHONPATH"] = str(REPO)
+    clean_env = operator_env(**env)
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",

@@ -4,7 +4,6 @@ process killed with SIGKILL leaves no lock behind."""
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import sys
 from pathlib import Path
@@ -12,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from bot.app.single_process import DatabaseInUseError, exclusive_database_lock, lock_path_for
+from tests.operator_env import operator_env
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -40,12 +40,10 @@ async def test_a_second_bot_process_on_the_same_database_is_refused_with_one_lin
     database.parent.mkdir()
     holder = await start_holder(database)
     try:
-        env = {k: v for k, v in os.environ.items() if not k.isupper() or k in {"PATH", "HOME", "LANG"}}
-        env.update(
+        env = operator_env(
             DISCORD_TOKEN="fake-discord-token-for-the-lock-test",
             TT_API_KEY="fake-api-key-for-the-lock-test",
             DATABASE_URL=f"sqlite:///{database}",
-            PYTHONPATH=str(REPO),
         )
         second = await asyncio.create_subprocess_exec(
             sys.executable,

@@ -5,11 +5,11 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from tests.fakes.discord_channels import FakeChannel
 from tests.fakes.discord_http import UNKNOWN_MESSAGE, ApiError, ApiRequest, HttpFrontend
 from tests.fakes.discord_model import (
     FLAG_EPHEMERAL,
     FLAG_LOADING,
-    FakeChannel,
     FakeInteraction,
     FakeMessage,
     InteractionResponse,

@@ -19,8 +19,9 @@ Several guilds, overwrites, threads, shards::
 Modules: discord_model (data), discord_channels (channels, threads, overwrites), discord_guilds (guilds,
 members, roles; the model half of FakeDiscord), discord_permissions (Discord's permission computation),
 discord_rules (limits, mentions), discord_http (routing, rate limits), discord_messages (create/edit),
-discord_rest (handlers), discord_gateway (websocket), discord_shards (routing by shard and intents),
-discord_payloads, discord_faults (`fake.faults`: injected errors, reset connections, held answers).
+discord_threads (archived and locked threads), discord_rest (handlers), discord_gateway (websocket),
+discord_shards (routing by shard and intents), discord_payloads, discord_faults (`fake.faults`:
+injected errors, reset connections, held answers).
 """
 
 from __future__ import annotations

@@ -96,7 +96,7 @@ class RestHandlers:
     async def get_gateway(self, request: ApiRequest) -> Result:
         return 200, {
             "url": self.fake.gateway_url,
-            "shards": 1,
+            "shards": self.fake.shard_count,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
         }
 

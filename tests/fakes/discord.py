@@ -8,9 +8,20 @@ Usage::
             interaction = await fake.slash_command("imagine", {"prompt": "a cat"}, user=fake.user("alice"))
             message = await fake.wait_for_message(lambda m: m.interaction_id == interaction.id)
 
-Modules: discord_model (data), discord_rules (limits, mentions), discord_http (routing, rate limits),
-discord_messages (create/edit), discord_rest (handlers), discord_gateway (websocket), discord_payloads,
-discord_faults (`fake.faults`: injected errors, reset connections, held answers).
+Several guilds, overwrites, threads, shards::
+
+    other = fake.add_guild("Other", shard=1, members=["alice"])        # FakeDiscord(shard_count=2)
+    fake.grant(fake.user("bob"), fake.channel("general"), MANAGE_MESSAGES)  # CHANNEL_UPDATE if connected
+    thread = fake.add_thread("renders", parent=fake.channel("general", guild=other))
+    await fake.slash_command("imagine", {"prompt": "x"}, user="alice", channel=thread)
+    fake.gateway.connections[0].guild_ids("INTERACTION_CREATE")           # what each shard got
+
+Modules: discord_model (data), discord_channels (channels, threads, overwrites), discord_guilds (guilds,
+members, roles; the model half of FakeDiscord), discord_permissions (Discord's permission computation),
+discord_rules (limits, mentions), discord_http (routing, rate limits), discord_messages (create/edit),
+discord_threads (archived and locked threads), discord_rest (handlers), discord_gateway (websocket),
+discord_shards (routing by shard and intents), discord_payloads, discord_faults (`fake.faults`:
+injected errors, reset connections, held answers).
 """
 
 from __future__ import annotations
@@ -27,31 +38,30 @@ import pytest
 import yarl
 from aiohttp import web
 
+from tests.fakes.discord_channels import FakeChannel
 from tests.fakes.discord_faults import Faults
 from tests.fakes.discord_gateway import Gateway
+from tests.fakes.discord_guilds import FakeGuild, FakeMember, GuildWorld
 from tests.fakes.discord_http import ForcedLimit, HttpFrontend, RateLimits
 from tests.fakes.discord_messages import MessageStore
 from tests.fakes.discord_model import (
-    ADMINISTRATOR,
-    ALL_PERMISSIONS,
-    EVERYONE_DEFAULT,
     FakeAttachment,
-    FakeChannel,
     FakeInteraction,
     FakeMessage,
     FakeRole,
     FakeUser,
     RecordedCall,
-    Snowflakes,
 )
-from tests.fakes.discord_payloads import command_data, guild_create_payload, interaction_base
+from tests.fakes.discord_payloads import command_data, interaction_base
 from tests.fakes.discord_rest import RestHandlers
 
 __all__ = [
     "FakeAttachment",
     "FakeChannel",
     "FakeDiscord",
+    "FakeGuild",
     "FakeInteraction",
+    "FakeMember",
     "FakeMessage",
     "FakeRole",
     "FakeUser",
@@ -68,8 +78,9 @@ DEFAULT_CHANNELS = ("general", "imagine", "mod-log")
 DEFAULT_USERS = ("alice", "bob", "carol")
 
 
-class FakeDiscord:
-    """One guild, a few channels and users, a bot application; see module docstring."""
+class FakeDiscord(GuildWorld):
+    """A default guild with a few channels and users, a bot application; more guilds, threads and
+    shards on demand (the model methods live in GuildWorld); see module docstring."""
 
     def __init__(
         self,
@@ -81,25 +92,13 @@ class FakeDiscord:
         users: tuple[str, ...] = DEFAULT_USERS,
         heartbeat_interval_ms: int = 41250,
         nonce_window: float = 300.0,
+        shard_count: int = 1,
     ) -> None:
         self.token = token
         # How long a send with `enforce_nonce` returns the earlier message ("a few minutes", per Discord).
         self.nonce_window = nonce_window
         self.callback_deadline = callback_deadline
         self.token_lifetime = token_lifetime
-        self.snowflakes = Snowflakes()
-        self.application_id = self.snowflakes.next()
-        self.bot_user = FakeUser(self.application_id, "MindProxyBot", bot=True)
-        self.owner = FakeUser(self.snowflakes.next(), "owner")
-        self.guild_id = self.snowflakes.next()
-        self.guild_name = "Fake Guild"
-        self.users_by_id: dict[int, FakeUser] = {u.id: u for u in (self.bot_user, self.owner)}
-        self.users_by_name: dict[str, FakeUser] = {}
-        self.roles_by_id: dict[int, FakeRole] = {
-            self.guild_id: FakeRole(self.guild_id, "@everyone", EVERYONE_DEFAULT, 0),
-        }
-        self.channels_by_id: dict[int, FakeChannel] = {}
-        self.dm_channels: dict[int, FakeChannel] = {}
         self.messages_by_id: dict[int, FakeMessage] = {}
         self.interactions_by_id: dict[int, FakeInteraction] = {}
         self.interactions_by_token: dict[str, FakeInteraction] = {}
@@ -107,15 +106,12 @@ class FakeDiscord:
         self.calls: list[RecordedCall] = []
         self.rate_limits = RateLimits()
         self.faults = Faults()  # injected HTTP errors, reset connections and held answers
-        self.add_role("Artists")
-        for name in channels:
-            self.add_channel(name)
-        for name in users:
-            self.add_user(name)
+        # The gateway first: model changes are announced through it (to nobody before a bot connects).
+        self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
+        self._build_world(shard_count=shard_count, channels=channels, users=users)
         self.store = MessageStore(self)
         self.http = HttpFrontend(self)
         RestHandlers(self).register(self.http)
-        self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
         self._runner: web.AppRunner | None = None
         self.port = 0
 
@@ -154,71 +150,6 @@ class FakeDiscord:
     def gateway_url(self) -> str:
         return f"ws://127.0.0.1:{self.port}/gateway"
 
-    # ---- model -----------------------------------------------------------------------------------
-    def add_user(self, name: str, *, roles: tuple[str, ...] = (), dms_open: bool = True) -> FakeUser:
-        user = FakeUser(
-            self.snowflakes.next(), name, dms_open=dms_open, role_ids=[self.role(r).id for r in roles]
-        )
-        self.users_by_id[user.id] = user
-        self.users_by_name[name] = user
-        return user
-
-    def add_role(self, name: str, *, permissions: int = 0, mentionable: bool = True) -> FakeRole:
-        role = FakeRole(self.snowflakes.next(), name, permissions, len(self.roles_by_id), mentionable)
-        self.roles_by_id[role.id] = role
-        return role
-
-    def add_channel(self, name: str) -> FakeChannel:
-        channel = FakeChannel(self.snowflakes.next(), name, self.guild_id, position=len(self.channels_by_id))
-        self.channels_by_id[channel.id] = channel
-        return channel
-
-    def user(self, name: str) -> FakeUser:
-        return self.users_by_name[name]
-
-    def role(self, name: str) -> FakeRole:
-        return next(r for r in self.roles_by_id.values() if r.name == name)
-
-    @property
-    def everyone_role(self) -> FakeRole:
-        return self.roles_by_id[self.guild_id]
-
-    def channel(self, name: str) -> FakeChannel:
-        return next(c for c in self.channels_by_id.values() if c.name == name)
-
-    def give_role(self, user: FakeUser, role_name: str) -> None:
-        user.role_ids.append(self.role(role_name).id)
-
-    def grant(self, user: FakeUser, channel: FakeChannel, permissions: int) -> None:
-        """Give `user` extra permission bits in `channel` (e.g. MANAGE_MESSAGES)."""
-        channel.user_allow[user.id] = channel.user_allow.get(user.id, 0) | permissions
-
-    def forbid_channel(self, channel: FakeChannel) -> None:
-        """The bot loses access: every channel route on it answers 403 / 50001."""
-        channel.forbidden = True
-
-    def permissions_in(self, user: FakeUser, channel: FakeChannel) -> int:
-        if channel.guild_id is None:
-            return EVERYONE_DEFAULT
-        bits = self.everyone_role.permissions
-        for role_id in user.role_ids:
-            bits |= self.roles_by_id[role_id].permissions
-        if user.id == self.owner.id or bits & ADMINISTRATOR:
-            return ALL_PERMISSIONS
-        return bits | channel.user_allow.get(user.id, 0)
-
-    def dm_channel(self, user: FakeUser) -> FakeChannel:
-        if user.id not in self.dm_channels:
-            channel = FakeChannel(
-                self.snowflakes.next(), f"dm-{user.name}", None, type=1, recipient_id=user.id
-            )
-            self.dm_channels[user.id] = channel
-            self.channels_by_id[channel.id] = channel
-        return self.dm_channels[user.id]
-
-    def guild_create_payload(self) -> dict[str, Any]:
-        return guild_create_payload(self)
-
     # ---- messages --------------------------------------------------------------------------------
     def messages_in(self, channel: FakeChannel, *, include_deleted: bool = False) -> list[FakeMessage]:
         return [
@@ -250,7 +181,10 @@ class FakeDiscord:
     async def _dispatch_interaction(
         self, kind: int, user: FakeUser, channel: FakeChannel, data: dict[str, Any], extra: dict[str, Any]
     ) -> FakeInteraction:
-        await asyncio.wait_for(self.gateway.connected.wait(), timeout=5)
+        """INTERACTION_CREATE on the connection of the shard that owns the channel's guild."""
+        if channel.guild_id is not None:
+            self.guild_of(channel).member(user)  # Discord only has members interact in a guild
+        await self.gateway.wait_until_routed(channel.guild_id)
         interaction_id = self.snowflakes.next()
         token = "aW50ZXJhY3Rpb24" + secrets.token_urlsafe(48)
         payload = (
@@ -263,7 +197,7 @@ class FakeDiscord:
         interaction = FakeInteraction(interaction_id, token, kind, user, channel, payload)
         self.interactions_by_id[interaction_id] = interaction
         self.interactions_by_token[token] = interaction
-        await self.gateway.dispatch("INTERACTION_CREATE", payload)
+        await self.gateway.dispatch("INTERACTION_CREATE", payload, guild_id=channel.guild_id)
         return interaction
 
     async def slash_command(
@@ -273,15 +207,24 @@ class FakeDiscord:
         *,
         user: FakeUser | str,
         channel: FakeChannel | str = "general",
+        guild: FakeGuild | None = None,
         attachments: dict[str, FakeAttachment] | None = None,
         option_types: dict[str, int] | None = None,
         guild_command: bool = False,
     ) -> FakeInteraction:
-        """Dispatch INTERACTION_CREATE type 2. Values: str->3, int->4, bool->5, FakeAttachment->11..."""
+        """Dispatch INTERACTION_CREATE type 2. Values: str->3, int->4, bool->5, FakeAttachment->11...
+
+        A channel (or thread) given by name is looked up in `guild`, the default guild unless given.
+        The command is the one synced to the channel's guild, else the global one.
+        """
         user = self.user(user) if isinstance(user, str) else user
-        channel = self.channel(channel) if isinstance(channel, str) else channel
+        channel = self.channel(channel, guild=guild) if isinstance(channel, str) else channel
+        if channel.is_thread and channel.archived:
+            raise ValueError(f"{channel.name} is archived: Discord lets no one use commands there")
         all_options = dict(options or {}) | dict(attachments or {})
-        data = command_data(self, name, all_options, option_types or {}, guild_command=guild_command)
+        data = command_data(
+            self, name, all_options, option_types or {}, guild_command=guild_command, channel=channel
+        )
         return await self._dispatch_interaction(2, user, channel, data, {})
 
     async def click_button(

@@ -5,12 +5,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from tests.fakes.discord_channels import FakeChannel
 from tests.fakes.discord_http import ApiError, invalid_form
 from tests.fakes.discord_model import (
     FLAG_COMPONENTS_V2,
     FLAG_EPHEMERAL,
     FLAG_LOADING,
-    FakeChannel,
     FakeMessage,
     FakeUser,
     MessageState,

@@ -1,4 +1,5 @@
-"""State kept by the fake Discord: users, guild, channels, messages, interactions.
+"""State kept by the fake Discord: users, roles, messages, interactions (channels: discord_channels.py,
+guilds and members: discord_guilds.py).
 
 Plain data classes; the HTTP/gateway layers (discord_rest.py, discord_gateway.py) mutate them and
 tests read them. Payload builders produce the JSON shapes discord.py 2.7 parses.
@@ -12,6 +13,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+# Also imported from here by older code: FakeChannel lived here before threads and overwrites came.
+from tests.fakes.discord_channels import FakeChannel
+from tests.fakes.discord_shards import shard_of
+
 DISCORD_EPOCH_MS = 1420070400000
 
 # Permission bits used by the fake (https://discord.com/developers/docs/topics/permissions).
@@ -19,13 +24,19 @@ ADMINISTRATOR = 1 << 3
 ADD_REACTIONS = 1 << 6
 VIEW_CHANNEL = 1 << 10
 SEND_MESSAGES = 1 << 11
+SEND_TTS_MESSAGES = 1 << 12
 MANAGE_MESSAGES = 1 << 13
 EMBED_LINKS = 1 << 14
 ATTACH_FILES = 1 << 15
 READ_MESSAGE_HISTORY = 1 << 16
 MENTION_EVERYONE = 1 << 17
 USE_APPLICATION_COMMANDS = 1 << 31
-ALL_PERMISSIONS = (1 << 53) - 1
+MANAGE_THREADS = 1 << 34
+CREATE_PUBLIC_THREADS = 1 << 35
+CREATE_PRIVATE_THREADS = 1 << 36
+SEND_MESSAGES_IN_THREADS = 1 << 38
+# Every bit Discord defines, up to BYPASS_SLOWMODE (1 << 52); 1 << 47 is unassigned.
+ALL_PERMISSIONS = ((1 << 53) - 1) & ~(1 << 47)
 EVERYONE_DEFAULT = (
     ADD_REACTIONS
     | VIEW_CHANNEL
@@ -34,6 +45,9 @@ EVERYONE_DEFAULT = (
     | ATTACH_FILES
     | READ_MESSAGE_HISTORY
     | USE_APPLICATION_COMMANDS
+    | CREATE_PUBLIC_THREADS
+    | CREATE_PRIVATE_THREADS
+    | SEND_MESSAGES_IN_THREADS
 )
 
 FLAG_EPHEMERAL = 1 << 6
@@ -51,6 +65,14 @@ class Snowflakes:
         millis = int(time.time() * 1000) - DISCORD_EPOCH_MS
         return (millis << 22) | (next(self._counter) & 0x3FFFFF)
 
+    def next_on_shard(self, shard_id: int, shard_count: int) -> int:
+        """A fresh id whose guild would live on `shard_id`: the timestamp part decides the shard, so
+        it is moved up to `shard_count - 1` milliseconds into the future."""
+        snowflake = self.next()
+        while shard_of(snowflake, shard_count) != shard_id:
+            snowflake += 1 << 22
+        return snowflake
+
 
 def iso_now() -> str:
     return datetime.now(UTC).isoformat()
@@ -58,10 +80,13 @@ def iso_now() -> str:
 
 @dataclass
 class FakeUser:
+    """A Discord user; global, a member of any number of guilds (discord_guilds.FakeMember)."""
+
     id: int
     name: str
     bot: bool = False
     dms_open: bool = True
+    # The user's roles in the default guild: the same list as that guild's FakeMember.role_ids.
     role_ids: list[int] = field(default_factory=list)
 
     def payload(self) -> dict[str, Any]:
@@ -87,6 +112,7 @@ class FakeRole:
     permissions: int
     position: int
     mentionable: bool = True
+    guild_id: int = 0
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -104,40 +130,6 @@ class FakeRole:
     @property
     def mention(self) -> str:
         return f"<@&{self.id}>"
-
-
-@dataclass
-class FakeChannel:
-    id: int
-    name: str
-    guild_id: int | None
-    type: int = 0  # 0 guild text, 1 DM
-    position: int = 0
-    forbidden: bool = False  # the bot gets 403 / 50001 on every route of this channel
-    recipient_id: int | None = None  # DM channels only
-    # Extra permission bits granted to a user in this channel (a per-member overwrite).
-    user_allow: dict[int, int] = field(default_factory=dict)
-
-    def payload(self) -> dict[str, Any]:
-        if self.type == 1:
-            return {"id": str(self.id), "type": 1, "last_message_id": None, "recipients": []}
-        return {
-            "id": str(self.id),
-            "type": self.type,
-            "name": self.name,
-            "guild_id": str(self.guild_id),
-            "position": self.position,
-            "permission_overwrites": [],
-            "nsfw": False,
-            "topic": None,
-            "last_message_id": None,
-            "rate_limit_per_user": 0,
-            "parent_id": None,
-        }
-
-    @property
-    def mention(self) -> str:
-        return f"<#{self.id}>"
 
 
 @dataclass

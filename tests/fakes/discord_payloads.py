@@ -1,13 +1,14 @@
-"""Gateway payloads of the fake Discord: GUILD_CREATE and INTERACTION_CREATE bodies."""
+"""Gateway payloads of the fake Discord: GUILD_CREATE, members and INTERACTION_CREATE bodies."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from tests.fakes.discord_model import FakeAttachment, FakeChannel, FakeRole, FakeUser, iso_now
+from tests.fakes.discord_channels import FakeChannel
+from tests.fakes.discord_model import FakeAttachment, FakeRole, FakeUser
 
 if TYPE_CHECKING:
-    from tests.fakes.discord import FakeDiscord
+    from tests.fakes.discord_guilds import FakeGuild, GuildWorld
 
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
@@ -39,12 +40,16 @@ def infer_option_type(value: object) -> int:
     return OPTION_STRING
 
 
-def member_payload(fake: FakeDiscord, user: FakeUser, channel: FakeChannel | None = None) -> dict[str, Any]:
+def member_payload(
+    fake: GuildWorld, guild: FakeGuild, user: FakeUser, channel: FakeChannel | None = None
+) -> dict[str, Any]:
+    """The user as a member of `guild`; with `channel`, its `permissions` there (interactions only)."""
+    member = guild.member(user)
     body: dict[str, Any] = {
         "user": user.payload(),
-        "roles": [str(r) for r in user.role_ids],
+        "roles": [str(r) for r in member.role_ids],
         "flags": 0,
-        "joined_at": iso_now(),
+        "joined_at": member.joined_at,
         "deaf": False,
         "mute": False,
         "nick": None,
@@ -58,16 +63,18 @@ def member_payload(fake: FakeDiscord, user: FakeUser, channel: FakeChannel | Non
     return body
 
 
-def guild_create_payload(fake: FakeDiscord) -> dict[str, Any]:
-    guild_users = [fake.bot_user, *fake.users_by_name.values()]
+def guild_create_payload(fake: GuildWorld, guild: FakeGuild, *, all_members: bool) -> dict[str, Any]:
+    """GUILD_CREATE; without the presences intent Discord lists only the bot among the members."""
+    members = [m.user for m in guild.members.values() if all_members or m.user.id == fake.bot_user.id]
+    channels = fake.channels_of(guild)
     return {
-        "id": str(fake.guild_id),
-        "name": fake.guild_name,
+        "id": str(guild.id),
+        "name": guild.name,
         "unavailable": False,
-        "owner_id": str(fake.owner.id),
-        "member_count": len(guild_users),
+        "owner_id": str(guild.owner_id),
+        "member_count": len(guild.members),
         "large": False,
-        "joined_at": iso_now(),
+        "joined_at": guild.joined_at,
         "features": [],
         "icon": None,
         "preferred_locale": "en-US",
@@ -77,12 +84,13 @@ def guild_create_payload(fake: FakeDiscord) -> dict[str, Any]:
         "explicit_content_filter": 0,
         "mfa_level": 0,
         "system_channel_id": None,
-        "roles": [role.payload() for role in fake.roles_by_id.values()],
-        "channels": [c.payload() for c in fake.channels_by_id.values() if c.guild_id is not None],
-        "members": [member_payload(fake, u) for u in guild_users],
+        "roles": [role.payload() for role in guild.roles.values()],
+        "channels": [c.payload() for c in channels if not c.is_thread],
+        # Only active threads: archived ones are not synced up front.
+        "threads": [c.payload() for c in channels if c.is_thread and not c.archived],
+        "members": [member_payload(fake, guild, u) for u in members],
         "emojis": [],
         "stickers": [],
-        "threads": [],
         "presences": [],
         "voice_states": [],
         "stage_instances": [],
@@ -91,8 +99,32 @@ def guild_create_payload(fake: FakeDiscord) -> dict[str, Any]:
     }
 
 
+def members_chunk(fake: GuildWorld, guild: FakeGuild, request: dict[str, Any]) -> dict[str, Any]:
+    """The answer to a Request Guild Members (op 8): the members asked for by id, or whose name starts
+    with `query`, at most `limit` (0: all), in one chunk."""
+    user_ids = {int(u) for u in request.get("user_ids") or []}
+    query = str(request.get("query") or "").lower()
+    if user_ids:
+        found = [m.user for m in guild.members.values() if m.user.id in user_ids]
+    else:
+        found = [m.user for m in guild.members.values() if m.user.name.lower().startswith(query)]
+    limit = int(request.get("limit") or 0)
+    if limit and not user_ids:
+        found = found[:limit]
+    body: dict[str, Any] = {
+        "guild_id": str(guild.id),
+        "members": [member_payload(fake, guild, u) for u in found],
+        "chunk_index": 0,
+        "chunk_count": 1,
+        "not_found": [str(u) for u in sorted(user_ids - set(guild.members))],
+    }
+    if request.get("nonce") is not None:
+        body["nonce"] = request["nonce"]
+    return body
+
+
 def interaction_base(
-    fake: FakeDiscord, *, interaction_id: int, token: str, kind: int, user: FakeUser, channel: FakeChannel
+    fake: GuildWorld, *, interaction_id: int, token: str, kind: int, user: FakeUser, channel: FakeChannel
 ) -> dict[str, Any]:
     body: dict[str, Any] = {
         "id": str(interaction_id),
@@ -105,7 +137,6 @@ def interaction_base(
         "app_permissions": str(fake.permissions_in(fake.bot_user, channel)),
         "locale": "en-US",
         "entitlements": [],
-        "authorizing_integration_owners": {"0": str(fake.guild_id)},
         "context": 0,
         "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
     }
@@ -114,24 +145,44 @@ def interaction_base(
         body["context"] = 1
         body["authorizing_integration_owners"] = {"1": str(user.id)}
     else:
-        body["guild_id"] = str(channel.guild_id)
+        guild = fake.guild_of(channel)
+        body["authorizing_integration_owners"] = {"0": str(guild.id)}
+        body["guild_id"] = str(guild.id)
         body["guild_locale"] = "en-US"
-        body["guild"] = {"id": str(channel.guild_id), "locale": "en-US", "features": []}
-        body["member"] = member_payload(fake, user, channel)
+        body["guild"] = {"id": str(guild.id), "locale": "en-US", "features": []}
+        body["member"] = member_payload(fake, guild, user, channel)
     return body
 
 
+def _registered_command(
+    fake: GuildWorld, name: str, guild_id: int | None, *, guild_command: bool
+) -> tuple[str, int | None]:
+    """(command id, guild id for `data.guild_id`): a command synced to the interaction's guild first,
+    then a global one, as Discord shows them; an unsynced name gets a fresh id, scoped by `guild_command`."""
+    if guild_id is not None:
+        for command in fake.commands.get(guild_id, []):
+            if command["name"] == name:
+                return command["id"], guild_id
+    if not guild_command:
+        for command in fake.commands.get(None, []):
+            if command["name"] == name:
+                return command["id"], None
+    return str(fake.snowflakes.next()), guild_id if guild_command else None
+
+
 def command_data(
-    fake: FakeDiscord,
+    fake: GuildWorld,
     name: str,
     options: dict[str, Any],
     option_types: dict[str, int],
     *,
     guild_command: bool,
+    channel: FakeChannel,
 ) -> dict[str, Any]:
-    scope = fake.guild_id if guild_command else None
-    registered = {c["name"]: c for c in fake.commands.get(scope, [])}
-    command_id = registered[name]["id"] if name in registered else str(fake.snowflakes.next())
+    guild = fake.guild_of(channel) if channel.guild_id is not None else None
+    command_id, command_guild_id = _registered_command(
+        fake, name, guild.id if guild else None, guild_command=guild_command
+    )
     resolved: dict[str, dict[str, Any]] = {}
     built = []
     for option_name, value in options.items():
@@ -143,9 +194,10 @@ def command_data(
             wire_value = str(attachment_id)
         elif isinstance(value, FakeUser):
             resolved.setdefault("users", {})[str(value.id)] = value.payload()
-            member = member_payload(fake, value)
-            member.pop("user")
-            resolved.setdefault("members", {})[str(value.id)] = member
+            if guild is not None and value.id in guild.members:
+                member = member_payload(fake, guild, value)
+                member.pop("user")
+                resolved.setdefault("members", {})[str(value.id)] = member
             wire_value = str(value.id)
         elif isinstance(value, FakeRole):
             resolved.setdefault("roles", {})[str(value.id)] = value.payload()
@@ -157,6 +209,6 @@ def command_data(
     data: dict[str, Any] = {"id": command_id, "name": name, "type": 1, "options": built}
     if resolved:
         data["resolved"] = resolved
-    if guild_command:
-        data["guild_id"] = str(fake.guild_id)
+    if command_guild_id is not None:
+        data["guild_id"] = str(command_guild_id)
     return data

@@ -5,15 +5,16 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Any
 
+from tests.fakes.discord_channels import FakeChannel
 from tests.fakes.discord_http import UNKNOWN_MESSAGE, ApiError, ApiRequest, HttpFrontend
 from tests.fakes.discord_model import (
     FLAG_EPHEMERAL,
     FLAG_LOADING,
-    FakeChannel,
     FakeInteraction,
     FakeMessage,
     InteractionResponse,
 )
+from tests.fakes.discord_threads import ThreadRules
 
 if TYPE_CHECKING:
     from tests.fakes.discord import FakeDiscord
@@ -25,6 +26,7 @@ class RestHandlers:
     def __init__(self, fake: FakeDiscord) -> None:
         self.fake = fake
         self.store = fake.store
+        self.threads = ThreadRules(fake)
 
     def register(self, http: HttpFrontend) -> None:
         add = http.add
@@ -94,7 +96,7 @@ class RestHandlers:
     async def get_gateway(self, request: ApiRequest) -> Result:
         return 200, {
             "url": self.fake.gateway_url,
-            "shards": 1,
+            "shards": self.fake.shard_count,
             "session_start_limit": {"total": 1000, "remaining": 999, "reset_after": 0, "max_concurrency": 1},
         }
 
@@ -131,12 +133,14 @@ class RestHandlers:
 
     async def send(self, request: ApiRequest) -> Result:
         channel = self._channel(request, sending=True)
+        self.threads.before_send(channel)
         earlier = self.store.sent_with_nonce(channel, self.fake.bot_user, request.json or {})
         if earlier is not None:
             return 200, self.store.payload(earlier)
         message = self.store.create(
             channel, request.json, request.files, route="channel", author=self.fake.bot_user
         )
+        self.threads.after_send(channel)
         return 200, self.store.payload(message)
 
     async def get_message(self, request: ApiRequest) -> Result:
@@ -148,6 +152,7 @@ class RestHandlers:
         message = self._channel_message(request, channel)
         if message.author.id != self.fake.bot_user.id:
             raise ApiError(403, 50005, "Cannot edit a message authored by another user")
+        self.threads.before_edit(channel)
         self.store.edit(message, request.json, request.files, route="channel")
         return 200, self.store.payload(message)
 
@@ -301,9 +306,11 @@ class RestHandlers:
         body = request.json or {}
         if interaction.callback_type == 5 and original is not None and original.loading:
             # Discord turns the first follow-up after a "thinking" defer into the deferred message itself.
+            self.threads.before_edit(interaction.channel)
             self.store.edit(original, body, request.files, route="webhook")
             message = original
         else:
+            self.threads.before_send(interaction.channel)
             message = self.store.create(
                 interaction.channel,
                 body,
@@ -312,6 +319,7 @@ class RestHandlers:
                 author=self.fake.bot_user,
                 interaction_id=interaction.id,
             )
+            self.threads.after_send(interaction.channel)
             interaction.followup_ids.append(message.id)
         interaction.responses.append(
             InteractionResponse("followup", None, body, message.ephemeral, message_id=message.id)
@@ -335,6 +343,7 @@ class RestHandlers:
                 InteractionResponse(f"delete_{kind}", None, {}, message.ephemeral, message_id=message.id)
             )
             return 204, None
+        self.threads.before_edit(self.fake.channels_by_id[message.channel_id])
         self.store.edit(message, request.json, request.files, route="webhook")
         interaction.responses.append(
             InteractionResponse(

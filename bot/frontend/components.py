@@ -9,9 +9,13 @@ Views are built here because delivery builds them too: imports go from cogs/ to 
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import discord
+
+if TYPE_CHECKING:
+    from bot.engine import TaskRecord
+    from bot.rendering import RenderedMessage
 
 CANCEL_CUSTOM_ID_PREFIX = "mindproxy:cancel:"
 # Keys are Discord interaction ids (snowflakes); the bound keeps custom_id far below Discord's 100 chars.
@@ -40,3 +44,9 @@ def cancel_view(key: str) -> discord.ui.View:
     view.add_item(cancel_button(key))
     view.stop()
     return view
+
+
+def status_view(record: TaskRecord, rendered: RenderedMessage) -> discord.ui.View | None:
+    """The buttons under a task's status message as it is shown now: Cancel while it runs, nothing
+    once it ended. Every edit of a status message takes its view from here."""
+    return cancel_view(record.key) if rendered.show_cancel else None

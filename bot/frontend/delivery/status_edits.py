@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 
 from bot import rendering
-from bot.frontend.components import cancel_view
+from bot.frontend.components import status_view
 from bot.frontend.delivery.channel_budget import ChannelEditBudget
 from bot.frontend.delivery.failures import (
     INVALID_WEBHOOK_TOKEN,
@@ -162,7 +162,7 @@ class StatusEditor:
         return {
             "content": rendered.content,
             "embeds": list(rendered.embeds),
-            "view": cancel_view(record.key) if rendered.show_cancel else None,
+            "view": status_view(record, rendered),
         }
 
     @staticmethod

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
+from bot.frontend.submission import GenerationRequest, submit_generation
+from bot.frontend.validation import PROMPT_OPTION_MAX_LENGTH
 from bot.settings import ModelChoice
 from cogs.generate._models import model_choices
-from cogs.generate._submission import GenerationRequest, submit_generation
-from cogs.generate._validation import PROMPT_OPTION_MAX_LENGTH
 
 if TYPE_CHECKING:
     from bot.frontend.client import MindProxyBot

@@ -1,4 +1,4 @@
-"""From a slash command to a task: validate, write the row, answer within 3 s, then let it go out.
+"""From a request to a task: validate, write the row, answer within 3 s, then let it go out.
 
 Order matters (see the engine): the row is written before the gateway is ever called, the public
 status message is sent next, and only then is the row confirmed so the poller sends the create.
@@ -18,8 +18,8 @@ from bot.engine.api.models import TaskType
 from bot.engine.store.interface import ActiveLimitError, DuplicateTaskError, NewTask
 from bot.frontend.components import cancel_view
 from bot.frontend.errors import UserFacingError
+from bot.frontend.validation import resolve_model, validate_image, validate_prompt
 from bot.settings import ModelChoice
-from cogs.generate._validation import resolve_model, validate_image, validate_prompt
 
 if TYPE_CHECKING:
     from bot.frontend.client import MindProxyBot

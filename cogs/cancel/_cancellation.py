@@ -1,4 +1,4 @@
-"""Cancel on behalf of a Discord user: finding the task, who may, and what they are told. Shared by
+"""Cancel on behalf of a Discord user: who may, and what they are told. Shared by
 the button and /cancel."""
 
 from __future__ import annotations
@@ -18,30 +18,6 @@ if TYPE_CHECKING:
     from bot.frontend.client import MindProxyBot
 
 log = logging.getLogger(__name__)
-
-MIN_PREFIX = 8  # shorter prefixes would match too much to be meant
-
-
-async def find_task(interaction: discord.Interaction[MindProxyBot], text: str) -> TaskRecord | None:
-    """The task named by an id the user can see: the gateway's task id or the bot's key, whole, or a
-    prefix of at least 8 characters matching exactly one of the caller's own tasks in this server
-    (for a moderator of this channel, also one of this channel's). A prefix never finds other people's
-    tasks elsewhere, so it reveals nothing."""
-    engine = interaction.client.engine
-    wanted = text.strip()
-    if not wanted:
-        return None
-    record = await engine.find_by_id(wanted)
-    if record is not None or len(wanted) < MIN_PREFIX or interaction.guild_id is None:
-        return record
-    moderator = interaction.permissions.manage_messages
-    matches = await engine.find_by_prefix(
-        wanted,
-        guild_id=interaction.guild_id,
-        requester_id=interaction.user.id,
-        channel_id=interaction.channel_id if moderator else None,
-    )
-    return matches[0] if len(matches) == 1 else None
 
 
 async def refuse(interaction: discord.Interaction[MindProxyBot], why: str) -> None:

@@ -11,8 +11,9 @@ from discord.ext import commands
 
 from bot import rendering
 from bot.frontend.command_tree import send_ephemeral
+from bot.frontend.task_lookup import find_task
 from cogs.cancel._button import CancelButton
-from cogs.cancel._cancellation import cancel_for_user, find_task
+from cogs.cancel._cancellation import cancel_for_user
 
 if TYPE_CHECKING:
     from bot.engine import TaskRecord

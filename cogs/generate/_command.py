@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.frontend.submission import GenerationRequest, submit_generation
-from bot.frontend.validation import PROMPT_OPTION_MAX_LENGTH
+from bot.frontend.submission import TaskRequest, ensure_accepting, submit_task
+from bot.frontend.validation import PROMPT_OPTION_MAX_LENGTH, resolve_model, validate_image
 from bot.settings import ModelChoice
 from cogs.generate._models import model_choices
 
@@ -21,6 +21,17 @@ if TYPE_CHECKING:
     from bot.frontend.client import MindProxyBot
 
 ModelsOf = Callable[["MindProxyBot"], Sequence[ModelChoice]]
+
+
+def input_assets_for(image: discord.Attachment | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    asset: dict[str, Any] = {"image_url": image.url, "filename": image.filename}
+    if image.content_type:
+        asset["content_type"] = image.content_type
+    if image.width and image.height:
+        asset["width"], asset["height"] = image.width, image.height
+    return asset
 
 
 def generation_command(
@@ -39,8 +50,12 @@ def generation_command(
         model: str | None = None,
         image: discord.Attachment | None = None,
     ) -> None:
-        request = GenerationRequest(command=name, prompt=prompt, model=model, image=image)
-        await submit_generation(interaction, request, models=models_of(interaction.client))
+        ensure_accepting(interaction)
+        settings = interaction.client.settings
+        validate_image(image, max_bytes=settings.max_image_bytes)
+        chosen = resolve_model(model, models_of(interaction.client))
+        request = TaskRequest(command=name, model=chosen, prompt=prompt, input_assets=input_assets_for(image))
+        await submit_task(interaction, request)
 
     @generate.autocomplete("model")
     async def _complete_model(

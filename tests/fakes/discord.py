@@ -21,7 +21,7 @@ members, roles; the model half of FakeDiscord), discord_permissions (Discord's p
 discord_rules (limits, mentions), discord_http (routing, rate limits), discord_messages (create/edit),
 discord_threads (archived and locked threads), discord_rest (handlers), discord_gateway (websocket),
 discord_shards (routing by shard and intents), discord_payloads, discord_faults (`fake.faults`:
-injected errors, reset connections, held answers).
+injected errors, reset connections, held answers), discord_cdn (`fake.cdn`: attachment links).
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ import pytest
 import yarl
 from aiohttp import web
 
+from tests.fakes.discord_cdn import FakeCdn
 from tests.fakes.discord_channels import FakeChannel
 from tests.fakes.discord_faults import Faults
 from tests.fakes.discord_gateway import Gateway
@@ -110,6 +111,7 @@ class FakeDiscord(GuildWorld):
         self.gateway = Gateway(self, heartbeat_interval_ms=heartbeat_interval_ms)
         self._build_world(shard_count=shard_count, channels=channels, users=users)
         self.store = MessageStore(self)
+        self.cdn = FakeCdn(self)  # serves attachments at the links message objects carry
         self.http = HttpFrontend(self)
         RestHandlers(self).register(self.http)
         self._runner: web.AppRunner | None = None
@@ -120,6 +122,7 @@ class FakeDiscord(GuildWorld):
         app = web.Application()
         app.router.add_get("/gateway", self.gateway.handle)
         app.router.add_route("*", "/api/v10/{tail:.*}", self.http.handle)
+        self.cdn.route(app)
         self._runner = web.AppRunner(app, handle_signals=False)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)

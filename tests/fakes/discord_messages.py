@@ -201,6 +201,9 @@ class MessageStore:
             application_id=self.fake.application_id,
             users=self.fake.users_by_id,
         )
+        for attachment in body["attachments"]:
+            # Discord signs attachment links afresh each time it hands out a message.
+            attachment["url"] = attachment["proxy_url"] = self.fake.cdn.url(message, attachment["filename"])
         interaction = self.fake.interactions_by_id.get(message.interaction_id or 0)
         if interaction is not None:
             body["interaction_metadata"] = {

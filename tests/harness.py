@@ -108,6 +108,16 @@ def cancel_custom_ids(message: FakeMessage) -> list[str]:
     return ids
 
 
+def custom_ids(message: FakeMessage) -> list[str]:
+    """The custom_id of every button on the message, in order."""
+    return [
+        component["custom_id"]
+        for row in message.components
+        for component in row.get("components", [])
+        if "custom_id" in component
+    ]
+
+
 def status_message(discord: FakeDiscord, interaction_id: int) -> FakeMessage | None:
     interaction = discord.interactions_by_id[interaction_id]
     if interaction.original_message_id is None:

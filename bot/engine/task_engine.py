@@ -129,6 +129,21 @@ class TaskEngine:
             prefix, guild_id=guild_id, requester_id=requester_id, channel_id=channel_id, limit=2
         )
 
+    async def recent_for_requester(
+        self, requester_id: int, *, guild_id: int, offset: int, limit: int
+    ) -> list[TaskRecord]:
+        """The requester's tasks in this guild, newest first, finished or not (a page of them)."""
+        return await self._store.recent_for_requester(
+            requester_id, guild_id=guild_id, offset=offset, limit=limit
+        )
+
+    async def count_for_requester(self, requester_id: int, *, guild_id: int) -> int:
+        return await self._store.count_for_requester(requester_id, guild_id=guild_id)
+
+    async def was_forgotten(self, task_id: str) -> bool:
+        """Whether a task with this key or gateway task id existed and was pruned."""
+        return await self._store.was_forgotten(task_id)
+
     async def update_message(self, key: str, *, message_id: int | None, drop_reply_token: bool) -> None:
         """Record where the task is shown now (after a fallback), or forget an expired reply token."""
         await self._store.set_message(key, message_id=message_id, clear_reply_token=drop_reply_token)

@@ -6,6 +6,7 @@ A `UserFacingError` raised anywhere in a command is the user's to read; any othe
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 from typing import TYPE_CHECKING, Any
 
 import discord
@@ -56,3 +57,17 @@ async def send_ephemeral(interaction: discord.Interaction[Any], message: str) ->
     except discord.HTTPException:
         # The interaction may be past its 3 s or 15 min window; the log already has the cause.
         log.warning("could not send the error answer for interaction %s", interaction.id, exc_info=True)
+
+
+async def answering_errors(interaction: discord.Interaction[Any], action: Awaitable[None]) -> None:
+    """Run a button's `action` the way the tree runs a command: a `UserFacingError` is answered
+    privately with its message, any other error is logged and answered with an apology. (discord.py
+    only logs what a button's callback raises, and the user would see "This interaction failed".)"""
+    try:
+        await action
+    except UserFacingError as error:
+        log.info("button refused for user %s: %s", interaction.user.id, error.log_detail)
+        await send_ephemeral(interaction, error.message)
+    except Exception:
+        log.exception("button failed for interaction %s", interaction.id)
+        await send_ephemeral(interaction, rendering.unexpected_error_message())

@@ -6,6 +6,7 @@ the API key on every request, and a result or attachment link may name any host.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 
 import discord
@@ -46,6 +47,7 @@ class ReferenceChecker:
     """Asks the host of an image whether it still serves it, reading no more than the answer's head."""
 
     def __init__(self, *, timeout: float = CHECK_TIMEOUT) -> None:
+        self._timeout = timeout
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
@@ -62,11 +64,13 @@ class ReferenceChecker:
         if not _is_web_link(url):
             return "its link is not a web address"
         try:
-            # A GET, not a HEAD: signed links (S3, CDNs) are often signed for GET only. Only the status
-            # and the headers are read; leaving the block closes the stream.
-            async with self._http.stream("GET", url, headers={"Range": "bytes=0-0"}) as answer:
-                status, content_type = answer.status_code, answer.headers.get("content-type", "")
-        except httpx.TimeoutException:
+            # httpx's time-out applies to each phase (connect, read...); this one bounds them together.
+            async with asyncio.timeout(self._timeout):
+                # A GET, not a HEAD: signed links (S3, CDNs) are often signed for GET only. Only the
+                # status and the headers are read; leaving the block closes the stream.
+                async with self._http.stream("GET", url, headers={"Range": "bytes=0-0"}) as answer:
+                    status, content_type = answer.status_code, answer.headers.get("content-type", "")
+        except (TimeoutError, httpx.TimeoutException):
             log.info("reference check of %s timed out; letting the gateway try", _host(url))
             return None
         except (httpx.HTTPError, httpx.InvalidURL) as error:

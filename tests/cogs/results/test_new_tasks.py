@@ -178,12 +178,19 @@ async def test_a_reference_image_that_is_gone_is_answered_privately_and_makes_no
         for action in ("reroll", "vary", "animate"):
             click = await discord_fake.click_button(message, button(message, action), user="alice")
             answer = await private_answer(discord_fake, click)
-            assert "no longer available" in answer, answer
+            assert "no longer available" in answer and "404" in answer, answer
             assert (
                 status_message(discord_fake, click.id) is None
                 or status_message(discord_fake, click.id).ephemeral
             )
-        assert len(gateway.requests_of("create")) == 1
+        # A link that now serves something else than an image (here a video) is no reference either.
+        not_an_image = FakeAttachment("ref.png", url=gateway.asset_url("clip.mp4"))
+        _, message, _ = await finished_job(
+            bot, discord_fake, gateway, "imagine", {"prompt": "owl", "image": not_an_image}, user="alice"
+        )
+        click = await discord_fake.click_button(message, button(message, "reroll"), user="alice")
+        assert "no longer an image" in await private_answer(discord_fake, click)
+        assert len(gateway.requests_of("create")) == 2
 
 
 async def test_the_clickers_own_limit_applies_and_a_click_delivered_twice_makes_one_task(

@@ -15,7 +15,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.generate", "cogs.cancel", "cogs.results")
+EXTENSIONS: tuple[str, ...] = ("cogs.generate", "cogs.cancel", "cogs.results", "cogs.history")
 
 
 def minimal_intents() -> discord.Intents:

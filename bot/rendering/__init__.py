@@ -24,6 +24,13 @@ from bot.rendering.ephemeral import (
     unexpected_error_message,
     unknown_model_message,
 )
+from bot.rendering.history import (
+    TASKS_PER_PAGE,
+    page_count,
+    render_shown_task,
+    render_task_list,
+    show_public_refused_note,
+)
 from bot.rendering.minimal import (
     minimal_dm_result,
     minimal_result_reply,
@@ -34,6 +41,7 @@ from bot.rendering.result_actions import (
     delete_not_allowed_message,
     model_gone_message,
     no_result_image_message,
+    not_your_list_message,
     reference_gone_message,
     result_deleted_message,
     still_delivering_message,
@@ -51,6 +59,7 @@ from bot.rendering.task_messages import (
 )
 
 __all__ = [
+    "TASKS_PER_PAGE",
     "DisplayState",
     "RenderedMessage",
     "active_limit_message",
@@ -73,15 +82,20 @@ __all__ = [
     "model_gone_message",
     "no_result_image_message",
     "no_such_task_here_message",
+    "not_your_list_message",
     "nothing_to_cancel_message",
+    "page_count",
     "prompt_empty_message",
     "prompt_too_long_message",
     "reference_gone_message",
     "render_dm_result",
     "render_result_reply",
+    "render_shown_task",
     "render_standalone_result",
     "render_status",
+    "render_task_list",
     "result_deleted_message",
+    "show_public_refused_note",
     "status_label",
     "still_delivering_message",
     "task_forgotten_message",

@@ -63,3 +63,7 @@ def result_deleted_message(record: TaskRecord, *, left: int) -> str:
             CONTENT_LIMIT,
         )
     return truncate(f"Deleted the result of {_prompt(record)}.", CONTENT_LIMIT)
+
+
+def not_your_list_message() -> str:
+    return "That list is not yours: run `/tasks` to see your own."

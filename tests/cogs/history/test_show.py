@@ -129,3 +129,19 @@ async def test_show_finds_tasks_from_before_a_restart_and_says_when_one_was_forg
         )
         forgotten = await discord_fake.slash_command("show", {"task_id": task.task_id}, user="alice")
         assert "forgotten" in (await private_answer(discord_fake, forgotten)).lower()
+
+
+async def test_delete_on_a_public_copy_removes_the_copy_with_the_result(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3") as bot:
+        _, message, task = await finished_job(
+            bot, discord_fake, gateway, "imagine", {"prompt": "owl"}, user="alice"
+        )
+        public = await discord_fake.slash_command(
+            "show", {"task_id": task.task_id, "public": True}, user="alice", channel="imagine"
+        )
+        copy = await shown(discord_fake, public)
+        click = await discord_fake.click_button(copy, button(copy, "delete"), user="alice")
+        assert "deleted" in (await private_answer(discord_fake, click)).lower()
+        assert (message.deleted_by, copy.deleted_by) == ("bot", "bot")

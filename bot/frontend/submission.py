@@ -48,18 +48,20 @@ class TaskRequest:
     origin: TaskOrigin | None = None
 
 
+def input_assets_for(image: discord.Attachment | None) -> dict[str, Any] | None:
+    if image is None:
+        return None
+    asset: dict[str, Any] = {"image_url": image.url, "filename": image.filename}
+    if image.content_type:
+        asset["content_type"] = image.content_type
+    if image.width and image.height:
+        asset["width"], asset["height"] = image.width, image.height
+    return asset
+
+
 def new_task(interaction: discord.Interaction[MindProxyBot], request: TaskRequest, prompt: str) -> NewTask:
     key = str(interaction.id)
-    metadata: dict[str, Any] = {
-        "source": "discord",
-        "command": request.command,
-        "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
-        "channel_id": str(interaction.channel_id),
-        "user_id": str(interaction.user.id),
-        "interaction_id": key,
-    }
-    if request.origin is not None:
-        metadata["origin_key"], metadata["origin_action"] = request.origin.key, request.origin.action
+    origin = request.origin
     return NewTask(
         key=key,
         task_type=request.model.task_type if request.command == "imagine" else TaskType.VIDEO,
@@ -70,13 +72,21 @@ def new_task(interaction: discord.Interaction[MindProxyBot], request: TaskReques
         guild_id=interaction.guild_id,
         input_assets=request.input_assets,
         # Lets a task be traced from the gateway's console back to its Discord context.
-        metadata=metadata,
+        metadata={
+            "source": "discord",
+            "command": request.command,
+            "guild_id": str(interaction.guild_id) if interaction.guild_id else None,
+            "channel_id": str(interaction.channel_id),
+            "user_id": str(interaction.user.id),
+            "interaction_id": key,
+            **({"origin_key": origin.key, "origin_action": origin.action} if origin else {}),
+        },
         reply_token=interaction.token,
         reply_token_expires_at=interaction.expires_at,
         # No interaction exists when the result arrives: keep the upload limit that applies to this one.
         upload_limit=interaction.filesize_limit,
-        origin_key=request.origin.key if request.origin else None,
-        origin_action=request.origin.action if request.origin else None,
+        origin_key=origin.key if origin else None,
+        origin_action=origin.action if origin else None,
     )
 
 

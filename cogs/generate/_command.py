@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 import discord
 from discord import app_commands
 
-from bot.frontend.submission import TaskRequest, ensure_accepting, submit_task
+from bot.frontend.submission import TaskRequest, ensure_accepting, input_assets_for, submit_task
 from bot.frontend.validation import PROMPT_OPTION_MAX_LENGTH, resolve_model, validate_image
 from bot.settings import ModelChoice
 from cogs.generate._models import model_choices
@@ -21,17 +21,6 @@ if TYPE_CHECKING:
     from bot.frontend.client import MindProxyBot
 
 ModelsOf = Callable[["MindProxyBot"], Sequence[ModelChoice]]
-
-
-def input_assets_for(image: discord.Attachment | None) -> dict[str, Any] | None:
-    if image is None:
-        return None
-    asset: dict[str, Any] = {"image_url": image.url, "filename": image.filename}
-    if image.content_type:
-        asset["content_type"] = image.content_type
-    if image.width and image.height:
-        asset["width"], asset["height"] = image.width, image.height
-    return asset
 
 
 def generation_command(

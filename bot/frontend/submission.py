@@ -71,6 +71,8 @@ def new_task(interaction: discord.Interaction[MindProxyBot], request: TaskReques
         channel_id=interaction.channel_id or 0,
         guild_id=interaction.guild_id,
         input_assets=request.input_assets,
+        origin_key=origin.key if origin else None,
+        origin_action=origin.action if origin else None,
         # Lets a task be traced from the gateway's console back to its Discord context.
         metadata={
             "source": "discord",
@@ -83,10 +85,7 @@ def new_task(interaction: discord.Interaction[MindProxyBot], request: TaskReques
         },
         reply_token=interaction.token,
         reply_token_expires_at=interaction.expires_at,
-        # No interaction exists when the result arrives: keep the upload limit that applies to this one.
         upload_limit=interaction.filesize_limit,
-        origin_key=origin.key if origin else None,
-        origin_action=origin.action if origin else None,
     )
 
 

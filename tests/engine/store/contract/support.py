@@ -1,16 +1,13 @@
-"""Shared builders for the SqliteTaskStore tests."""
+"""Shared builders for the TaskStore tests."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 from bot.engine.api.models import TaskStatus, TaskType
-from bot.engine.store.interface import NewTask, TaskRecord
-from bot.engine.store.sqlite.store import SqliteTaskStore
+from bot.engine.store.interface import NewTask, TaskRecord, TaskStore
 
 T0 = datetime(2026, 11, 29, 12, 0, 0, 123456, tzinfo=UTC)
-REPO_ROOT = Path(__file__).resolve().parents[4]
 
 
 def at(seconds: float) -> datetime:
@@ -30,9 +27,7 @@ def new_task(key: str = "k1", **overrides: object) -> NewTask:
     return NewTask(**fields)  # type: ignore[arg-type]
 
 
-async def created(
-    store: SqliteTaskStore, key: str, *, status: TaskStatus = TaskStatus.SUBMITTED
-) -> TaskRecord:
+async def created(store: TaskStore, key: str, *, status: TaskStatus = TaskStatus.SUBMITTED) -> TaskRecord:
     """A confirmed row the gateway accepted, with its creation report acknowledged."""
     await store.insert(new_task(key), now=T0, next_poll_at=None)
     await store.confirm(key, message_id=None, now=T0)
@@ -44,7 +39,7 @@ async def created(
     return record
 
 
-async def poll(store: SqliteTaskStore, key: str, status: TaskStatus, **overrides: object) -> TaskRecord:
+async def poll(store: TaskStore, key: str, status: TaskStatus, **overrides: object) -> TaskRecord:
     fields: dict[str, object] = {
         "status": status,
         "result": None,

@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from bot.engine.store.postgres.leases import Leases
 from bot.engine.store.postgres.lookups import Lookups
+from bot.engine.store.postgres.processes import ProcessRegistry
 from bot.engine.store.postgres.task_rows import TaskRows
 
 __all__ = ["PostgresTaskStore"]
 
 
-class PostgresTaskStore(TaskRows, Leases, Lookups):
+class PostgresTaskStore(TaskRows, Leases, Lookups, ProcessRegistry):
     """The task store in a PostgreSQL database (`postgresql://user@host:port/db`, optionally
     `?search_path=schema`); see `PostgresConnection` for the pool and transaction rules."""

@@ -10,7 +10,6 @@ import pytest
 
 from bot.engine.store.postgres.store import PostgresTaskStore
 from bot.engine.store.sqlite.store import SqliteTaskStore
-from tests.postgres import postgres_database, postgres_url  # noqa: F401 - fixtures used by `store`
 
 # Small, so concurrent calls in these tests really contend for connections.
 POOL_SIZE = 4

@@ -42,13 +42,22 @@ def describe_url(url: str) -> str:
     return parts._replace(netloc=netloc).geturl()
 
 
+_JSONB_VERSION = b"\x01"  # jsonb's binary format: a version byte, then the JSON text
+
+
+def _encode_jsonb(value: object) -> bytes:
+    return _JSONB_VERSION + json.dumps(value, separators=(",", ":"), sort_keys=True).encode()
+
+
+def _decode_jsonb(data: bytes) -> object:
+    return json.loads(data[1:])
+
+
 async def _init_connection(conn: Connection) -> None:
-    # jsonb columns read and written as Python dicts (the rows' input assets, metadata, result).
+    # jsonb columns read and written as Python dicts (the rows' input assets, metadata, result); in
+    # the binary format, which COPY (migrate-store) needs too.
     await conn.set_type_codec(
-        "jsonb",
-        encoder=lambda value: json.dumps(value, separators=(",", ":"), sort_keys=True),
-        decoder=json.loads,
-        schema="pg_catalog",
+        "jsonb", encoder=_encode_jsonb, decoder=_decode_jsonb, schema="pg_catalog", format="binary"
     )
 
 

@@ -172,10 +172,16 @@ class Poller:
             return
         self._next_renewal = now + timedelta(seconds=self._leasing.renew_every)
         working = self._in_flight | self._reporter.active_keys
-        if working:
-            await self._store.renew_leases(
-                working, owner=self._leasing.owner, lease_until=self._leasing.until(now)
-            )
+        if not working:
+            return
+        renewed = await self._store.renew_leases(
+            working, owner=self._leasing.owner, lease_until=self._leasing.until(now)
+        )
+        lost = self._in_flight - {key for key, kind in renewed if kind == "poll"}
+        if lost:
+            # Its lease expired (the database was out of reach longer than a lease) and another
+            # process may be on these rows now: this step's write still lands, the next is theirs.
+            logger.warning("lost the lease of %d task(s) still being worked on: %s", len(lost), sorted(lost))
 
     async def _prune_if_due(self, now: datetime) -> None:
         """Once a day (and at start): forget finished rows older than the retention period."""

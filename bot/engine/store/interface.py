@@ -20,6 +20,21 @@ from datetime import datetime
 from typing import Any, Protocol
 
 from bot.engine.api.models import LocalOutcome, ResultAssets, TaskStatus, TaskType
+from bot.engine.store.leases import EVERY_ROW, LeaseKind, ReportScope, renewed_kinds
+
+__all__ = [
+    "EVERY_ROW",
+    "ActiveLimitError",
+    "DuplicateTaskError",
+    "LeaseKind",
+    "NewTask",
+    "ReportScope",
+    "SchemaTooNewError",
+    "TaskRecord",
+    "TaskStore",
+    "UnknownTaskError",
+    "renewed_kinds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,34 +133,6 @@ class TaskRecord:
         return self.task_id is not None
 
 
-@dataclass(frozen=True, slots=True)
-class ReportScope:
-    """Which rows' reports a process may deliver: those of its Discord shards, by Discord's own
-    formula `(guild_id >> 22) % shard_count` (rows without a guild belong to shard 0). The default, one
-    shard, is every row: with one process, that process reports everything."""
-
-    shard_ids: frozenset[int] = frozenset({0})
-    shard_count: int = 1
-
-    def __post_init__(self) -> None:
-        if (
-            self.shard_count < 1
-            or not self.shard_ids
-            or not all(0 <= shard < self.shard_count for shard in self.shard_ids)
-        ):
-            raise ValueError(f"bad report scope: shards {sorted(self.shard_ids)} of {self.shard_count}")
-
-    @property
-    def everything(self) -> bool:
-        return self.shard_count == 1
-
-    def covers(self, guild_id: int | None) -> bool:
-        return ((guild_id or 0) >> 22) % self.shard_count in self.shard_ids
-
-
-EVERY_ROW = ReportScope()
-
-
 class TaskStore(Protocol):
     """Persistence for task rows. Every method is one transaction; a crash never leaves half a change."""
 
@@ -230,9 +217,12 @@ class TaskStore(Protocol):
         """Lease one row's report if one is owed and due (notify_due_at <= now), the row is in `scope`
         and its report lease is free, expired or `owner`'s: the record, else None."""
 
-    async def renew_leases(self, keys: Collection[str], *, owner: str, lease_until: datetime) -> int:
-        """Extend to `lease_until` the poll and report leases `owner` still holds on these rows; how
-        many rows had one. A lease another owner took meanwhile is not touched."""
+    async def renew_leases(
+        self, keys: Collection[str], *, owner: str, lease_until: datetime
+    ) -> set[tuple[str, LeaseKind]]:
+        """Extend to `lease_until` the poll and report leases `owner` still holds on these rows; which
+        were extended, as (key, "poll" or "report"). A lease another owner took meanwhile is not
+        touched (and not returned: that row is lost to `owner`)."""
 
     async def release_leases(self, *, owner: str) -> int:
         """Drop every poll and report lease `owner` holds (a clean stop), so other processes may take

@@ -16,7 +16,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.engine.store.decoding import COLUMN_LIST, COLUMNS
-from bot.engine.store.interface import EVERY_ROW, ReportScope, TaskRecord
+from bot.engine.store.interface import TaskRecord
+from bot.engine.store.leases import EVERY_ROW, LeaseKind, ReportScope, renewed_kinds
 from bot.engine.store.postgres.connection import PostgresConnection
 from bot.engine.store.postgres.migrations import UNFINISHED_SQL
 
@@ -162,18 +163,23 @@ class Leases(PostgresConnection):
         params = {"key": key, "owner": owner, "now": now, "until": lease_until, **_scope_params(scope)}
         return await self._update_one(sql, params)
 
-    async def renew_leases(self, keys: Collection[str], *, owner: str, lease_until: datetime) -> int:
-        """Extend the poll and report leases `owner` still holds on these rows; how many rows."""
+    async def renew_leases(
+        self, keys: Collection[str], *, owner: str, lease_until: datetime
+    ) -> set[tuple[str, LeaseKind]]:
+        """Extend the poll and report leases `owner` still holds on these rows; which were extended."""
         if not keys:
-            return 0
+            return set()
         sql = """
             UPDATE tasks SET
                 lease_until = CASE WHEN lease_owner = :owner::text THEN :until::timestamptz
                                    ELSE lease_until END,
                 report_until = CASE WHEN report_owner = :owner::text THEN :until::timestamptz
                                     ELSE report_until END
-            WHERE key = ANY(:keys::text[]) AND (lease_owner = :owner::text OR report_owner = :owner::text)"""
-        return await self._execute(sql, {"owner": owner, "until": lease_until, "keys": list(keys)})
+            WHERE key = ANY(:keys::text[]) AND (lease_owner = :owner::text OR report_owner = :owner::text)
+            RETURNING key, lease_owner IS NOT DISTINCT FROM :owner::text,
+                      report_owner IS NOT DISTINCT FROM :owner::text"""
+        rows = await self._fetch(sql, {"owner": owner, "until": lease_until, "keys": list(keys)})
+        return renewed_kinds(tuple(row) for row in rows)
 
     async def release_leases(self, *, owner: str) -> int:
         """Drop every poll and report lease of `owner`; how many rows had one."""

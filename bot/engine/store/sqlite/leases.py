@@ -15,7 +15,8 @@ from collections.abc import Collection, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.engine.store.interface import EVERY_ROW, ReportScope, TaskRecord
+from bot.engine.store.interface import TaskRecord
+from bot.engine.store.leases import EVERY_ROW, LeaseKind, ReportScope, renewed_kinds
 from bot.engine.store.sqlite.connection import SqliteConnection
 from bot.engine.store.sqlite.migrations import UNFINISHED_SQL
 from bot.engine.store.sqlite.rows import COLUMN_LIST, decode_optional_time, encode_time
@@ -181,20 +182,23 @@ class Leases(SqliteConnection):
         }
         return await self._update_one(sql, params)
 
-    async def renew_leases(self, keys: Collection[str], *, owner: str, lease_until: datetime) -> int:
-        """Extend the poll and report leases `owner` still holds on these rows; how many rows."""
+    async def renew_leases(
+        self, keys: Collection[str], *, owner: str, lease_until: datetime
+    ) -> set[tuple[str, LeaseKind]]:
+        """Extend the poll and report leases `owner` still holds on these rows; which were extended."""
         if not keys:
-            return 0
+            return set()
         sql = """
             UPDATE tasks SET
                 lease_until = CASE WHEN lease_owner = :owner THEN :until ELSE lease_until END,
                 report_until = CASE WHEN report_owner = :owner THEN :until ELSE report_until END
             WHERE key IN (SELECT value FROM json_each(:keys))
-                  AND (lease_owner = :owner OR report_owner = :owner)"""
+                  AND (lease_owner = :owner OR report_owner = :owner)
+            RETURNING key, lease_owner = :owner, report_owner = :owner"""
         params = {"owner": owner, "until": encode_time(lease_until), "keys": json.dumps(sorted(keys))}
         async with self._write() as conn:
-            cursor = await conn.execute(sql, params)
-            return cursor.rowcount
+            rows = await conn.execute_fetchall(sql, params)
+        return renewed_kinds(rows)
 
     async def release_leases(self, *, owner: str) -> int:
         """Drop every poll and report lease of `owner`; how many rows had one."""

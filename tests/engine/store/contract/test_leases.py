@@ -100,20 +100,25 @@ async def test_renewing_and_releasing_touch_only_the_owners_leases(store: TaskSt
     await due_rows(store, 3)
     await store.claim_due_for_poll(owner=A, now=at(10), lease_until=at(40), limit=2, exclude=set())
     await store.claim_due_for_poll(owner=B, now=at(10), lease_until=at(40), limit=1, exclude=set())
-    assert await store.renew_leases(["k0", "k2", "unknown"], owner=A, lease_until=at(70)) == 1
+    assert await store.renew_leases(["k0", "k2", "unknown"], owner=A, lease_until=at(70)) == {("k0", "poll")}
     rows = {key: await store.get(key) for key in ("k0", "k1", "k2")}
     assert {key: (r.lease_owner, r.lease_until) for key, r in rows.items() if r} == {
         "k0": (A, at(70)),
         "k1": (A, at(40)),
         "k2": (B, at(40)),  # B's lease is not A's to renew
     }
-    assert await store.renew_leases([], owner=A, lease_until=at(70)) == 0
+    assert await store.renew_leases([], owner=A, lease_until=at(70)) == set()
+    await store.record_failure("k1", now=at(10), next_poll_at=at(1), note="retrying")  # a report owed
+    await store.claim_report("k1", owner=B, now=at(10), lease_until=at(40))
+    renewed = await store.renew_leases(["k1", "k2"], owner=B, lease_until=at(80))
+    assert renewed == {("k1", "report"), ("k2", "poll")}  # which lease of each row, by kind
+    assert await store.renew_leases(["k1"], owner=A, lease_until=at(70)) == {("k1", "poll")}
     assert await store.release_leases(owner=A) == 2
     rows = {key: await store.get(key) for key in ("k0", "k1", "k2")}
     assert {key: (r.lease_owner, r.lease_until) for key, r in rows.items() if r} == {
         "k0": (None, None),
         "k1": (None, None),
-        "k2": (B, at(40)),
+        "k2": (B, at(80)),
     }
     # Released rows are anyone's at once.
     taken = await store.claim_due_for_poll(owner=B, now=at(11), lease_until=at(41), limit=10, exclude=set())

@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     # PostgreSQL only: connections per process, and how long a process's claim on a task lasts.
     database_pool_size: int = Field(default=10, ge=1, le=100)
     lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # Where local files (the heartbeat) go; by default beside the SQLite file, or ./data with PostgreSQL.
+    data_dir: Path | None = None
 
     poll_interval: float = Field(default=3.0, gt=0, le=300)
     gateway_max_rps: float = Field(default=20.0, gt=0, le=10_000)
@@ -163,9 +165,11 @@ class Settings(BaseSettings):
         return Path(self.database_url.removeprefix("sqlite:///"))
 
     @property
-    def data_dir(self) -> Path:
-        """Where the process keeps its local files (the heartbeat): beside the SQLite file, or `data`
-        in the working directory with PostgreSQL."""
+    def local_dir(self) -> Path:
+        """Where the process keeps its local files (the heartbeat): `DATA_DIR` if set, else beside the
+        SQLite file, or `data` in the working directory with PostgreSQL."""
+        if self.data_dir is not None:
+            return self.data_dir
         return self.database_path.parent if self.database_kind == "sqlite" else Path("data")
 
 

@@ -85,7 +85,7 @@ def build_store(settings: Settings) -> SqliteTaskStore | PostgresTaskStore:
 
 async def run_bot(settings: Settings) -> int:
     """Run until a signal or a fatal error; the exit status for the process."""
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    settings.local_dir.mkdir(parents=True, exist_ok=True)
     apply_discord_api_base(settings)
     with contextlib.ExitStack() as held:
         if settings.database_kind == "sqlite":

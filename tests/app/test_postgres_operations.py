@@ -23,14 +23,18 @@ from tests.fakes.discord import FakeDiscord
 
 def test_database_url_selects_sqlite_or_postgresql_and_refuses_anything_else():
     base = {"discord_token": "t", "tt_api_key": "k", "_env_file": None}
-    sqlite = load_settings(**base, database_url="sqlite:///data/bot.sqlite3")
-    assert (sqlite.database_kind, sqlite.data_dir) == ("sqlite", Path("data"))
+    sqlite = load_settings(**base, database_url="sqlite:///var/bot/bot.sqlite3")
+    assert (sqlite.database_kind, sqlite.local_dir) == ("sqlite", Path("var/bot"))  # as before
     postgres = load_settings(**base, database_url="postgresql://bot:secret@db:5432/bot", database_pool_size=5)
     assert (postgres.database_kind, postgres.database_pool_size, postgres.lease_seconds) == (
         "postgresql",
         5,
         30,
     )
+    assert postgres.local_dir == Path("data")
+    # In Docker the working directory is not writable: the heartbeat goes on the volume.
+    in_docker = load_settings(**base, database_url="postgresql://db/bot", data_dir="/data")
+    assert in_docker.local_dir == Path("/data")
     assert load_settings(**base, database_url="postgres://db/bot").database_kind == "postgresql"
     with pytest.raises(
         ConfigurationError, match="DATABASE_URL is invalid: use sqlite:///PATH or postgresql://"

@@ -45,6 +45,13 @@ class RunFigures:
     repeated_finals: int
     cpu_seconds_by_thread: dict[str, float] = field(default_factory=dict)  # whole worker lifetime
     notes: list[str] = field(default_factory=list)
+    db_statements: int = 0  # statements the engine(s) ran on the database during the run
+    processes: int = 1
+
+    @property
+    def statements_per_poll(self) -> float:
+        polls = self.requests_by_kind.get("get", 0) + self.requests_by_kind.get("events", 0)
+        return self.db_statements / polls if polls else math.nan
 
     @property
     def requests_per_task(self) -> float:
@@ -107,6 +114,8 @@ def figures_from(label: str, tasks: int, worker: Mapping[str, Any], gateway: Map
         repeated_finals=int(worker["repeated_finals"]),
         cpu_seconds_by_thread={str(k): float(v) for k, v in worker.get("cpu_seconds_by_thread", {}).items()},
         notes=notes,
+        db_statements=int(worker.get("statements", 0)),
+        processes=int(worker.get("processes", 1)),
     )
 
 

@@ -151,6 +151,14 @@ async def wait_all(recorder: FinalReportRecorder, within: float) -> bool:
 async def run_engine(args: argparse.Namespace) -> dict[str, Any]:
     store = SqliteTaskStore(args.db)
     await store.open()
+    # Statements SQLite runs for the engine (transaction control aside): the "queries per poll" figure.
+    statements = [0]
+
+    def count_statement(sql: str) -> None:
+        if not sql.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            statements[0] += 1
+
+    await store._connection().set_trace_callback(count_statement)
     client = TaskApiClient(
         base_url=args.base_url, api_key=args.api_key, rate_limiter=RequestRateLimiter(args.ceiling)
     )
@@ -179,11 +187,12 @@ async def run_engine(args: argparse.Namespace) -> dict[str, Any]:
     submit_seconds = time.monotonic() - submit_started
 
     probe = LagProbe()
-    cpu_before, started = cpu_seconds(), time.monotonic()
+    cpu_before, started, statements_before = cpu_seconds(), time.monotonic(), statements[0]
     probe.start()
     await engine.start()
     complete = await wait_all(recorder, args.timeout)
     cpu_used, finished = cpu_seconds() - cpu_before, time.monotonic()
+    statements_run = statements[0] - statements_before
     threads = cpu_seconds_by_thread()  # whole lifetime, before stop() ends aiosqlite's thread
     await probe.stop()
     await engine.stop()
@@ -200,6 +209,7 @@ async def run_engine(args: argparse.Namespace) -> dict[str, Any]:
         "cpu_seconds": cpu_used,
         "peak_rss_mb": peak_rss_mb(),
         "requests_sent": requests_sent,
+        "statements": statements_run,
         "notifier_calls": recorder.updates,
         "repeated_finals": recorder.repeated_finals,
         "final_at": recorder.final_at,

@@ -1,11 +1,13 @@
-"""Engine benchmark (issue 2): the task engine against the fake gateway, each in its own process.
+"""Engine benchmark (issues 2 and 12): the task engine against the fake gateway, each in its own process.
 
-    .venv/bin/python -m benchmarks.engine_benchmark [--regime 1|2|all] [--quick] [--json PATH] [--keep]
+    .venv/bin/python -m benchmarks.engine_benchmark [--regime 1|2|3|all] [--quick] [--json PATH] [--keep]
     (or .venv/bin/python benchmarks/engine_benchmark.py ...)
 
 Regime 1: 1,000 pending tasks, poll interval 3 s, ceiling 500 requests/s, next to a naive baseline
 (one coroutine per task: sleep(interval), then GET; no ceiling) against its own fresh fake gateway
 with the same seed (so the same task durations). Regime 2: 10,000 pending tasks, ceiling 200 req/s.
+Regime 3: regime 2 over three engine processes sharing one PostgreSQL database and the one ceiling
+(bench_shared.py; the server of BENCH_POSTGRES_URL, the local one by default).
 Tasks finish 5-60 s after their creation. Every figure is printed next to its target with PASS/FAIL,
 then a summary table; the exit status is 1 when any target fails.
 
@@ -19,6 +21,7 @@ only the engine (or only the baseline).
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import math
 import shutil
@@ -32,6 +35,7 @@ if not __package__:  # run as `python benchmarks/engine_benchmark.py`: make the 
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_processes import ChildFailedError, GatewayProcess, run_worker
+from benchmarks.bench_shared import create_database, drop_database, join_results, run_shared_workers
 from benchmarks.bench_stats import Check, RunFigures, figures_from
 
 SEED = 20261129
@@ -49,12 +53,15 @@ class Regime:
     min_duration: float
     max_duration: float
     with_baseline: bool
+    processes: int = 1  # more than one: engine processes sharing a PostgreSQL database
 
     @property
     def title(self) -> str:
+        where = "SQLite, one process" if self.processes == 1 else f"PostgreSQL, {self.processes} processes"
         return (
             f"Regime {self.number}: {self.tasks:,} pending tasks, poll interval {self.interval:g} s, "
-            f"ceiling {self.ceiling:g} req/s, tasks last {self.min_duration:g}-{self.max_duration:g} s"
+            f"ceiling {self.ceiling:g} req/s, tasks last {self.min_duration:g}-{self.max_duration:g} s, "
+            f"{where}"
         )
 
     @property
@@ -66,10 +73,12 @@ class Regime:
 FULL = {
     1: Regime(1, 1_000, 3.0, 500.0, 5.0, 60.0, with_baseline=True),
     2: Regime(2, 10_000, 3.0, 200.0, 5.0, 60.0, with_baseline=False),
+    3: Regime(3, 10_000, 3.0, 200.0, 5.0, 60.0, with_baseline=False, processes=3),
 }
 QUICK = {
     1: Regime(1, 200, 3.0, 100.0, 2.0, 8.0, with_baseline=True),
     2: Regime(2, 300, 3.0, 50.0, 2.0, 8.0, with_baseline=False),
+    3: Regime(3, 300, 3.0, 50.0, 2.0, 8.0, with_baseline=False, processes=3),
 }
 
 
@@ -86,21 +95,47 @@ def measure(mode: str, regime: Regime, workdir: Path) -> RunFigures:
         log_path=workdir / f"{mode}-gateway.log",
     )
     with gateway:
-        worker = run_worker(
-            mode,
-            base_url=gateway.base_url,
-            tasks=regime.tasks,
-            interval=regime.interval,
-            ceiling=regime.ceiling,
-            workdir=workdir,
-            timeout=regime.worker_timeout,
-        )
+        if regime.processes > 1:
+            worker = measure_shared(regime, gateway.base_url, workdir)
+        else:
+            worker = run_worker(
+                mode,
+                base_url=gateway.base_url,
+                tasks=regime.tasks,
+                interval=regime.interval,
+                ceiling=regime.ceiling,
+                workdir=workdir,
+                timeout=regime.worker_timeout,
+            )
         stats = gateway.stats()
     label = "engine" if mode == "engine" else "naive baseline"
+    if regime.processes > 1:
+        label = f"{regime.processes} engines"
     figures = figures_from(label, regime.tasks, worker, stats)
     if "log_tail" in worker:
         figures.notes.append(f"worker log (last lines):\n{worker['log_tail']}")
     return figures
+
+
+def measure_shared(regime: Regime, base_url: str, workdir: Path) -> dict[str, object]:
+    """Regime 3's workers: a database of their own with the tasks in it, then the processes."""
+    url = asyncio.run(create_database(regime.tasks))
+    try:
+        results = run_shared_workers(
+            url=url,
+            base_url=base_url,
+            tasks=regime.tasks,
+            interval=regime.interval,
+            ceiling=regime.ceiling,
+            processes=regime.processes,
+            workdir=workdir,
+            timeout=regime.worker_timeout,
+        )
+    finally:
+        asyncio.run(drop_database(url))
+    joined = join_results(results)
+    (workdir / "per-process.json").write_text(json.dumps(joined["per_process"], indent=2), encoding="utf-8")
+    return {**joined, "processes": regime.processes}
 
 
 def _s(value: float) -> str:
@@ -125,6 +160,7 @@ def figure_rows(run: RunFigures) -> list[tuple[str, str]]:
         ("delay max (s)", _s(run.delay_max)),
         ("peak requests in any 1 s window", str(run.peak_rps)),
         ("event-loop lag p99 / max (ms)", f"{run.lag_p99_ms:.1f} / {run.lag_max_ms:.1f}"),
+        ("database statements per poll", f"{run.statements_per_poll:.2f}"),
         ("CPU s per 1,000 requests", f"{run.cpu_per_1000_requests:.3f}"),
         ("CPU s (measured run)", f"{run.cpu_seconds:.1f}"),
         ("  of which the event-loop thread", _main_thread_cpu(run)),
@@ -268,7 +304,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--regime", choices=["1", "2", "all"], default="all")
+    parser.add_argument("--regime", choices=["1", "2", "3", "all"], default="all")
     parser.add_argument("--quick", action="store_true", help="small counts and short tasks (< 1 min)")
     parser.add_argument("--json", type=Path, help="also write every figure to this JSON file")
     parser.add_argument("--keep", action="store_true", help="keep the work folder (logs, databases)")
@@ -278,7 +314,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     table = QUICK if args.quick else FULL
-    numbers = [1, 2] if args.regime == "all" else [int(args.regime)]
+    numbers = [1, 2, 3] if args.regime == "all" else [int(args.regime)]
     all_checks: list[Check] = []
     report: dict[str, object] = {"quick": args.quick, "regimes": {}}
     started = time.monotonic()

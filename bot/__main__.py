@@ -1,4 +1,5 @@
-"""`python -m bot [run|check|sync|health|simulate]`: parse the command line, load settings, hand over."""
+"""`python -m bot [run|check|sync|health|simulate|migrate-store]`: parse the command line, load settings,
+hand over."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     from bot.app.simulate import add_arguments
 
     add_arguments(simulate)
+    migrate = commands.add_parser(
+        "migrate-store", help="move a SQLite database into PostgreSQL (every task and every other table)"
+    )
+    migrate.add_argument("--from", dest="source", required=True, metavar="sqlite:///PATH")
+    migrate.add_argument("--to", dest="target", required=True, metavar="postgresql://USER@HOST:PORT/DB")
+    migrate.add_argument(
+        "--into-non-empty",
+        action="store_true",
+        help="add to a database that already holds data (keys it has already are kept as they are)",
+    )
     return parser.parse_args(argv)
 
 
@@ -39,6 +50,10 @@ def main(argv: list[str] | None = None) -> int:
         from bot.app.simulate import run_simulator
 
         return asyncio.run(run_simulator(args))
+    if command == "migrate-store":  # needs no settings: both databases are named on the command line
+        from bot.app.migrate_store import run_migrate_store
+
+        return asyncio.run(run_migrate_store(args.source, args.target, into_non_empty=args.into_non_empty))
     try:
         settings = load_settings()
     except ConfigurationError as error:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
@@ -17,6 +17,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from bot.engine.api.models import TaskType
 
 DEFAULT_BASE_URL = "https://gateway.mindproxy.ai"
+POSTGRES_SCHEMES = ("postgresql://", "postgres://")
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,6 +69,11 @@ class Settings(BaseSettings):
     tt_api_key: SecretStr = Field(min_length=1)
     mindproxy_base_url: str = DEFAULT_BASE_URL
     database_url: str = "sqlite:///data/bot.sqlite3"
+    # PostgreSQL only: connections per process, and how long a process's claim on a task lasts.
+    database_pool_size: int = Field(default=10, ge=1, le=100)
+    lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # Where local files (the heartbeat) go; by default beside the SQLite file, or ./data with PostgreSQL.
+    data_dir: Path | None = None
 
     poll_interval: float = Field(default=3.0, gt=0, le=300)
     gateway_max_rps: float = Field(default=20.0, gt=0, le=10_000)
@@ -130,9 +136,14 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _database_url(cls, value: str) -> str:
-        if not value.startswith("sqlite:///") or len(value) <= len("sqlite:///"):
-            raise ValueError("only sqlite:///PATH is supported (e.g. sqlite:///data/bot.sqlite3)")
-        return value
+        value = value.strip()
+        if value.startswith("sqlite:///") and len(value) > len("sqlite:///"):
+            return value
+        if value.startswith(POSTGRES_SCHEMES) and len(value.split("://", 1)[1]) > 0:
+            return value
+        raise ValueError(
+            "use sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE (e.g. sqlite:///data/bot.sqlite3)"
+        )
 
     @field_validator("log_level")
     @classmethod
@@ -143,9 +154,23 @@ class Settings(BaseSettings):
         return level
 
     @property
+    def database_kind(self) -> Literal["sqlite", "postgresql"]:
+        return "postgresql" if self.database_url.startswith(POSTGRES_SCHEMES) else "sqlite"
+
+    @property
     def database_path(self) -> Path:
         """The SQLite file; a relative path is relative to the working directory."""
+        if self.database_kind != "sqlite":
+            raise ValueError("DATABASE_URL is not a SQLite file")
         return Path(self.database_url.removeprefix("sqlite:///"))
+
+    @property
+    def local_dir(self) -> Path:
+        """Where the process keeps its local files (the heartbeat): `DATA_DIR` if set, else beside the
+        SQLite file, or `data` in the working directory with PostgreSQL."""
+        if self.data_dir is not None:
+            return self.data_dir
+        return self.database_path.parent if self.database_kind == "sqlite" else Path("data")
 
 
 def _is_parsed(value: object) -> bool:

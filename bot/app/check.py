@@ -1,8 +1,9 @@
 """`python -m bot check`: is this bot ready to run? One line per check, exit 1 on any problem.
 
-Tells apart: a missing or invalid setting, a database folder that cannot be written, a MindProxy key
-that is refused, a gateway that cannot be reached, a Discord token that is refused, and Discord being
-unreachable, so a new operator knows which value to fix.
+Tells apart: a missing or invalid setting, a database folder that cannot be written (SQLite) or a
+database that cannot be reached or has a newer schema (PostgreSQL), a MindProxy key that is refused, a
+gateway that cannot be reached, a Discord token that is refused, and Discord being unreachable, so a
+new operator knows which value to fix.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import discord
 
 from bot.app.runtime import apply_discord_api_base, build_client
 from bot.engine.api.errors import AuthenticationError, GatewayUnavailableError, TaskApiError
+from bot.engine.store.interface import SchemaTooNewError
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.settings import ConfigurationError, Settings, load_settings
 
@@ -57,6 +59,8 @@ async def _run_checks(out: TextIO) -> int:
 
 
 async def _check_database(settings: Settings, report: _Report) -> bool:
+    if settings.database_kind == "postgresql":
+        return await _check_postgres(settings, report)
     path = settings.database_path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -66,6 +70,34 @@ async def _check_database(settings: Settings, report: _Report) -> bool:
         report(False, "database", f"cannot open {path}: {error}")
         return False
     report(True, "database", f"{path} ({unfinished} unfinished tasks)")
+    return True
+
+
+async def _check_postgres(settings: Settings, report: _Report) -> bool:
+    """Connection and schema, without changing anything (the first start migrates)."""
+    from bot.engine.store.postgres.connection import describe_url
+    from bot.engine.store.postgres.migrations import LATEST_VERSION
+    from bot.engine.store.postgres.transfer import inspect_database
+
+    where = describe_url(settings.database_url)
+    try:
+        state = await inspect_database(settings.database_url)
+    except SchemaTooNewError as error:
+        report(False, "database", f"{where}: {error}")
+        return False
+    except Exception as error:
+        report(False, "database", f"cannot reach {where}: {type(error).__name__}: {error}")
+        return False
+    if state.version < LATEST_VERSION:
+        pending = f"schema version {state.version}: migrated to {LATEST_VERSION} at the first start"
+        report(True, "database", f"{where} ({pending})")
+    else:
+        report(
+            True,
+            "database",
+            f"{where} (schema version {state.version}, {state.unfinished} unfinished tasks, "
+            f"{state.live_processes} bot processes running)",
+        )
     return True
 
 

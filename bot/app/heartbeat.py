@@ -21,7 +21,7 @@ HEARTBEAT_MAX_AGE = 90.0
 
 
 def heartbeat_path(settings: Settings) -> Path:
-    return settings.database_path.parent / "heartbeat"
+    return settings.local_dir / "heartbeat"
 
 
 async def beat(alive: Callable[[], bool], path: Path) -> None:

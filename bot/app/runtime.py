@@ -1,7 +1,11 @@
 """Builds the long-lived resources once and runs the bot until SIGTERM/SIGINT.
 
-Settings, the SQLite connection and the httpx client are made here, handed to the engine and the
-bot, and closed here in reverse order (python-discord/bot and discord.py's advanced_startup.py style).
+Settings, the task store and the httpx client are made here, handed to the engine and the bot, and
+closed here in reverse order (python-discord/bot and discord.py's advanced_startup.py style).
+
+`DATABASE_URL` picks the store: a SQLite file serves one process (a second one is refused by a lock
+file); a PostgreSQL database is shared by any number of processes, which split the polling with
+leases and the gateway ceiling with heartbeats (`SharedCeiling`).
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import AsyncIterator
 
 import discord
 from discord.utils import setup_logging
@@ -21,6 +26,9 @@ from bot.engine.api.client import TaskApiClient
 from bot.engine.api.rate_limit import RequestRateLimiter
 from bot.engine.api.redaction import install_redaction
 from bot.engine.config import EngineConfig
+from bot.engine.shared_ceiling import SharedCeiling
+from bot.engine.store.interface import SchemaTooNewError
+from bot.engine.store.postgres.store import PostgresTaskStore
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.engine.task_engine import TaskEngine
 from bot.frontend.client import MindProxyBot
@@ -35,7 +43,7 @@ def configure_logging(settings: Settings) -> None:
     interaction tokens out of every line."""
     setup_logging(level=logging.getLevelNamesMapping()[settings.log_level], root=True)
     # One line per poll or query would drown the log; their warnings still show.
-    for chatty in ("httpx", "httpcore", "aiosqlite"):
+    for chatty in ("httpx", "httpcore", "aiosqlite", "asyncpg"):
         logging.getLogger(chatty).setLevel(logging.WARNING)
     install_redaction(
         [settings.discord_token.get_secret_value(), settings.tt_api_key.get_secret_value()],
@@ -55,36 +63,68 @@ def engine_config(settings: Settings) -> EngineConfig:
         max_in_flight=settings.gateway_max_in_flight,
         task_max_age=settings.task_max_age,
         retention=settings.task_retention_days * 86400,
+        lease_seconds=settings.lease_seconds,
     )
 
 
-def build_client(settings: Settings) -> TaskApiClient:
+def build_client(settings: Settings, rate_limiter: RequestRateLimiter | None = None) -> TaskApiClient:
     return TaskApiClient(
         base_url=settings.mindproxy_base_url,
         api_key=settings.tt_api_key,
         timeout=settings.gateway_timeout,
-        rate_limiter=RequestRateLimiter(settings.gateway_max_rps),
+        rate_limiter=rate_limiter or RequestRateLimiter(settings.gateway_max_rps),
     )
+
+
+def build_store(settings: Settings) -> SqliteTaskStore | PostgresTaskStore:
+    """The store DATABASE_URL names (not opened yet)."""
+    if settings.database_kind == "postgresql":
+        return PostgresTaskStore(settings.database_url, pool_size=settings.database_pool_size)
+    return SqliteTaskStore(settings.database_path)
 
 
 async def run_bot(settings: Settings) -> int:
     """Run until a signal or a fatal error; the exit status for the process."""
-    settings.database_path.parent.mkdir(parents=True, exist_ok=True)
+    settings.local_dir.mkdir(parents=True, exist_ok=True)
     apply_discord_api_base(settings)
     with contextlib.ExitStack() as held:
+        if settings.database_kind == "sqlite":
+            try:
+                held.enter_context(exclusive_database_lock(settings.database_path))
+            except DatabaseInUseError as error:
+                log.error("%s", error)
+                return 1
         try:
-            held.enter_context(exclusive_database_lock(settings.database_path))
-        except DatabaseInUseError as error:
+            return await _run_with_database(settings)
+        except SchemaTooNewError as error:
             log.error("%s", error)
             return 1
-        return await _run_with_database(settings)
+
+
+@contextlib.asynccontextmanager
+async def shared_ceiling(
+    store: SqliteTaskStore | PostgresTaskStore, limiter: RequestRateLimiter, settings: Settings, owner: str
+) -> AsyncIterator[None]:
+    """With PostgreSQL, hold this process to its share of GATEWAY_MAX_RPS for as long as the block runs
+    (leaving the heartbeat table at the end); with SQLite the one process has the whole ceiling."""
+    if not isinstance(store, PostgresTaskStore):
+        yield
+        return
+    ceiling = SharedCeiling(store, limiter, ceiling=settings.gateway_max_rps, owner=owner)
+    await ceiling.start()
+    try:
+        yield
+    finally:
+        await ceiling.stop()
 
 
 async def _run_with_database(settings: Settings) -> int:
-    async with SqliteTaskStore(settings.database_path) as store, build_client(settings) as client:
+    limiter = RequestRateLimiter(settings.gateway_max_rps)
+    async with build_store(settings) as store, build_client(settings, limiter) as client:
         engine = TaskEngine(client, store, config=engine_config(settings))
         bot = MindProxyBot(settings=settings, engine=engine, sync_commands=settings.sync_commands_on_start)
-        async with bot:
+        # The ceiling is left after the bot closed, which stops the engine: no request follows.
+        async with shared_ceiling(store, limiter, settings, engine.owner), bot:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()
             for signum in (signal.SIGTERM, signal.SIGINT):

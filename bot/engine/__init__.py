@@ -3,8 +3,8 @@
 Nothing in this package imports discord: another front end can reuse it as is. Its public names are
 importable from here (`from bot.engine import TaskEngine, NewTask`), as openai-python's package root
 exports its client and errors. They load lazily, on first use, so that importing a light module of
-the engine (the task types, read by the settings) does not pull in httpx or aiosqlite: `python -m bot
-health` runs every 30 s in Docker and imports none of them.
+the engine (the task types, read by the settings) does not pull in httpx, aiosqlite or asyncpg:
+`python -m bot health` runs every 30 s in Docker and imports none of them.
 """
 
 from __future__ import annotations
@@ -35,6 +35,7 @@ if TYPE_CHECKING:
         TaskStore,
         UnknownTaskError,
     )
+    from bot.engine.store.postgres.store import PostgresTaskStore
     from bot.engine.store.sqlite.store import SqliteTaskStore
     from bot.engine.task_engine import TaskEngine
 
@@ -63,6 +64,7 @@ _EXPORTS: dict[str, str] = {
     "TaskRecord": "bot.engine.store.interface",
     "TaskStore": "bot.engine.store.interface",
     "UnknownTaskError": "bot.engine.store.interface",
+    "PostgresTaskStore": "bot.engine.store.postgres.store",
     "SqliteTaskStore": "bot.engine.store.sqlite.store",
     "TaskEngine": "bot.engine.task_engine",
 }
@@ -78,6 +80,7 @@ __all__ = [
     "LocalOutcome",
     "MalformedResponseError",
     "NewTask",
+    "PostgresTaskStore",
     "RateLimitedError",
     "RequestRejectedError",
     "ResultAssets",

@@ -29,6 +29,9 @@ class EngineConfig:
     report_give_up_after: float = 24 * 3600.0
     retention: float | None = 90 * 86400.0  # finished rows older than this are pruned daily (None: kept)
     prune_every: float = 86400.0
+    # How long a claim on a row lasts (renewed while the row is worked on): how soon the rows of a
+    # process that died are taken over by the others sharing its store.
+    lease_seconds: float = 30.0
 
     def __post_init__(self) -> None:
         positive = {
@@ -42,6 +45,7 @@ class EngineConfig:
             "prune_every": self.prune_every,
             "notify_retry": self.notify_retry,
             "batch_size": self.batch_size,
+            "lease_seconds": self.lease_seconds,
         }
         for name, value in positive.items():
             if value <= 0:

@@ -16,11 +16,12 @@ from bot.engine.api.client import TaskApiClient
 from bot.engine.config import EngineConfig, utc_now
 from bot.engine.notifier import TaskNotifier
 from bot.engine.polling.cancellation import CancelResult
+from bot.engine.polling.leases import Leasing, new_owner_id
 from bot.engine.polling.lifecycle import TaskLifecycle
 from bot.engine.polling.poller import Poller
 from bot.engine.polling.reporting import Reporter
 from bot.engine.polling.scheduling import SchedulePolicy
-from bot.engine.store.interface import NewTask, TaskRecord, TaskStore
+from bot.engine.store.interface import EVERY_ROW, NewTask, ReportScope, TaskRecord, TaskStore
 
 logger = logging.getLogger(__name__)
 
@@ -36,20 +37,36 @@ class TaskEngine:
         config: EngineConfig = DEFAULT_CONFIG,
         notifier: TaskNotifier | None = None,
         clock: Callable[[], datetime] = utc_now,
+        owner: str | None = None,
+        report_scope: ReportScope = EVERY_ROW,
     ) -> None:
+        """`owner` names this process's leases in the store (unique per process by default);
+        `report_scope` says which rows' reports it delivers (every row by default)."""
         self._store = store
         self._config = config
         self._clock = clock
+        self._leasing = Leasing(owner or new_owner_id(), config.lease_seconds, report_scope)
         policy = SchedulePolicy(config)
-        self._reporter = Reporter(store, policy, config, clock, notifier)
+        self._reporter = Reporter(store, policy, config, clock, leasing=self._leasing, notifier=notifier)
         self._lifecycle = TaskLifecycle(
-            client, store, policy=policy, config=config, clock=clock, reporter=self._reporter
+            client,
+            store,
+            policy=policy,
+            config=config,
+            clock=clock,
+            reporter=self._reporter,
+            leasing=self._leasing,
         )
-        self._poller = Poller(store, self._lifecycle, self._reporter, config, clock)
+        self._poller = Poller(store, self._lifecycle, self._reporter, config, clock, leasing=self._leasing)
 
     @property
     def config(self) -> EngineConfig:
         return self._config
+
+    @property
+    def owner(self) -> str:
+        """The name of this process's leases in the store."""
+        return self._leasing.owner
 
     @property
     def running(self) -> bool:

@@ -1,4 +1,5 @@
-"""Fixtures for engine tests: a real store, the engine's client, a recording notifier."""
+"""Fixtures for engine tests: a real store, the engine's client, a recording notifier; and PostgreSQL
+(tests/postgres.py) for the tests that need it."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from bot.engine.api.client import TaskApiClient
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.testing.fake_gateway.server import FakeGateway
 from tests.engine.support import RecordingNotifier, make_client
+from tests.postgres import postgres_database, postgres_url  # noqa: F401 - PostgreSQL fixtures
 
 
 @pytest.fixture

@@ -1,7 +1,9 @@
 """What the engine does for one task row, one step at a time: create it, read it, cancel it.
 
 Every step runs under the row's lock (one `asyncio.Lock` per key), so the poller and a user's cancel
-never act on the same row at once and never report the same change twice. The steps themselves live
+never act on the same row at once and never report the same change twice; and only while this
+process holds the row's lease (claimed by the poller, or here for a cancel or a withdraw), so no
+other process sharing the store acts on it meanwhile. The steps themselves live
 in creating.py, reading.py and cancellation.py; this class picks the step a row needs.
 """
 
@@ -18,10 +20,11 @@ from bot.engine.config import EngineConfig
 from bot.engine.polling.cancellation import Canceller, CancelOutcome, CancelResult, outcome_of_finished
 from bot.engine.polling.context import StepContext
 from bot.engine.polling.creating import Creator
+from bot.engine.polling.leases import Leasing
 from bot.engine.polling.reading import Reader
 from bot.engine.polling.reporting import Reporter
 from bot.engine.polling.scheduling import SchedulePolicy
-from bot.engine.store.interface import TaskStore
+from bot.engine.store.interface import TaskRecord, TaskStore
 
 logger = logging.getLogger(__name__)
 
@@ -36,10 +39,12 @@ class TaskLifecycle:
         config: EngineConfig,
         clock: Callable[[], datetime],
         reporter: Reporter,
+        leasing: Leasing,
     ) -> None:
         self._ctx = StepContext(client, store, policy, config, clock, reporter)
         self._store = store
         self._clock = clock
+        self._leasing = leasing
         self._creator = Creator(self._ctx)
         self._reader = Reader(self._ctx)
         self._canceller = Canceller(self._ctx, self._creator, self._reader)
@@ -53,8 +58,16 @@ class TaskLifecycle:
             self._locks[key] = lock
         return lock
 
+    async def _claim(self, key: str) -> TaskRecord | None:
+        """Lease one row out of schedule: the record, or None if unknown or another process holds it."""
+        now = self._clock()
+        return await self._store.claim_task(
+            key, owner=self._leasing.owner, now=now, lease_until=self._leasing.until(now)
+        )
+
     async def advance(self, key: str) -> None:
-        """One scheduled step of a due row: send its create, its owed cancel, or read it."""
+        """One scheduled step of a due row (leased by the poller): send its create, its owed cancel,
+        or read it."""
         async with self.lock(key):
             record = await self._store.get(key)
             now = self._clock()
@@ -96,16 +109,23 @@ class TaskLifecycle:
         if await self._store.request_cancel(key, now=self._clock(), by=by, by_name=by_name) is None:
             return CancelResult(CancelOutcome.NOT_FOUND, None)
         async with self.lock(key):
-            record = await self._store.get(key)
+            record = await self._claim(key)
             if record is None:
-                return CancelResult(CancelOutcome.NOT_FOUND, None)
+                record = await self._store.get(key)
+                if record is None:
+                    return CancelResult(CancelOutcome.NOT_FOUND, None)
+                if not record.is_finished:
+                    # Another process is working on it: it sends the flagged cancel at its next step,
+                    # which the flag made due now.
+                    logger.info("task %s: cancel flagged for the process holding it", key)
+                    return CancelResult(CancelOutcome.PENDING, record)
             if record.is_finished:
                 return outcome_of_finished(record)
             return await self._canceller.cancel_flagged(record, reason)
 
     async def withdraw(self, key: str) -> bool:
         async with self.lock(key):
-            record = await self._store.get(key)
+            record = await self._claim(key)  # None also when another process is sending it now
             # A row that was shown, sent, or may have reached the gateway (a failed create) is kept.
             if record is None or record.confirmed or record.task_id is not None or record.attempts > 0:
                 return False

@@ -1,10 +1,16 @@
 """The engine's one background loop: finds due rows and owed reports, and hands them to workers.
 
-There is one loop task for the whole process, not one coroutine per task. Each pass reads the rows
+There is one loop task for the whole process, not one coroutine per task. Each pass claims the rows
 that are due (at most as many as there are free worker slots), starts a tracked worker per row
-(`TaskLifecycle.advance`), starts report tasks for owed reports, and then sleeps until the store's
-next wake-up (capped, so rows written by other means are seen) or until `wake()` is called.
+(`TaskLifecycle.advance`), claims owed reports and starts report tasks for them, renews the leases of
+what is still being worked on, and then sleeps until the store's next wake-up (capped, so rows
+written by other means or released by other processes are seen) or until `wake()` is called.
 The loop survives any single failure: it logs it, backs off a little and carries on.
+
+Claims are leases (polling/leases.py): a row another process holds is neither polled nor reported
+here until that process releases it or its lease expires. A row stays with the process that leased it
+(each claim renews a process's own leases), which keeps per-task memory such as progress pacing in
+one place; a clean stop releases every lease so the other processes take over at once.
 """
 
 from __future__ import annotations
@@ -18,6 +24,7 @@ from datetime import datetime, timedelta
 
 from bot.background import create_task
 from bot.engine.config import EngineConfig
+from bot.engine.polling.leases import Leasing
 from bot.engine.polling.lifecycle import TaskLifecycle
 from bot.engine.polling.reporting import Reporter, finish_or_cancel
 from bot.engine.store.interface import TaskRecord, TaskStore
@@ -37,8 +44,11 @@ class Poller:
         reporter: Reporter,
         config: EngineConfig,
         clock: Callable[[], datetime],
+        *,
+        leasing: Leasing,
     ) -> None:
         self._store = store
+        self._leasing = leasing
         self._lifecycle = lifecycle
         self._reporter = reporter
         self._config = config
@@ -49,6 +59,7 @@ class Poller:
         self._loop_task: asyncio.Task[None] | None = None
         self._stopping = False
         self._next_prune: datetime | None = None  # None: prune on the first pass
+        self._next_renewal: datetime | None = None
         # When every due row is already being worked on, the store's next wake-up is in the past;
         # this floor keeps the loop from spinning until those workers finish (they also wake it).
         self._min_sleep = min(max(config.poll_interval / 20, 0.005), 0.1)
@@ -89,7 +100,18 @@ class Poller:
         await finish_or_cancel(self._workers, max(0.0, deadline - time.monotonic()))
         await self._reporter.stop(max(0.0, deadline - time.monotonic()))
         self._loop_task = None
+        await self._release_leases()
         logger.info("task engine poller stopped")
+
+    async def _release_leases(self) -> None:
+        """Let the other processes sharing the store take this one's rows now, not when leases expire."""
+        try:
+            released = await self._store.release_leases(owner=self._leasing.owner)
+        except Exception:
+            logger.exception("could not release this process's leases; they expire on their own")
+            return
+        if released:
+            logger.info("released the leases of %d task(s)", released)
 
     async def _run(self) -> None:
         logger.info("task engine poller started")
@@ -113,27 +135,53 @@ class Poller:
     async def _pass(self) -> float:
         """One scheduling pass; returns how long to sleep before the next one."""
         now = self._clock()
+        leasing = self._leasing
         free = self._config.max_in_flight - len(self._in_flight)
         if free > 0:
-            due = await self._store.due_for_poll(
-                now=now, limit=min(self._config.batch_size, free), exclude=set(self._in_flight)
+            due = await self._store.claim_due_for_poll(
+                owner=leasing.owner,
+                now=now,
+                lease_until=leasing.until(now),
+                limit=min(self._config.batch_size, free),
+                exclude=set(self._in_flight),
             )
             for record in due:
                 self._spawn_worker(record)
         report_slots = self._reporter.free_slots
         if report_slots > 0:
-            owed = await self._store.due_for_notify(
+            owed = await self._store.claim_due_for_notify(
+                owner=leasing.owner,
                 now=now,
+                lease_until=leasing.until(now),
                 limit=min(self._config.batch_size, report_slots),
                 exclude=set(self._reporter.active_keys),
+                scope=leasing.report_scope,
             )
             self._reporter.start_due(owed)
+        await self._renew_if_due(now)
         await self._prune_if_due(now)
-        wakeup = await self._store.next_wakeup()
+        wakeup = await self._store.next_wakeup(owner=leasing.owner)
         if wakeup is None:
             return MAX_IDLE_SLEEP
         delay = (wakeup - self._clock()).total_seconds()
         return min(max(delay, self._min_sleep), MAX_IDLE_SLEEP)
+
+    async def _renew_if_due(self, now: datetime) -> None:
+        """Keep the leases of rows still being worked on (a slow gateway call, a long report)."""
+        if self._next_renewal is not None and now < self._next_renewal:
+            return
+        self._next_renewal = now + timedelta(seconds=self._leasing.renew_every)
+        working = self._in_flight | self._reporter.active_keys
+        if not working:
+            return
+        renewed = await self._store.renew_leases(
+            working, owner=self._leasing.owner, lease_until=self._leasing.until(now)
+        )
+        lost = self._in_flight - {key for key, kind in renewed if kind == "poll"}
+        if lost:
+            # Its lease expired (the database was out of reach longer than a lease) and another
+            # process may be on these rows now: this step's write still lands, the next is theirs.
+            logger.warning("lost the lease of %d task(s) still being worked on: %s", len(lost), sorted(lost))
 
     async def _prune_if_due(self, now: datetime) -> None:
         """Once a day (and at start): forget finished rows older than the retention period."""

@@ -4,6 +4,10 @@ A row owes a report while its `notify_due_at` is set. A report task reads the ro
 notifier and, once the notifier returned normally, tells the store what was acknowledged
 (`mark_notified` is compare-and-clear, so a change that landed meanwhile stays owed and is sent next).
 
+Several processes may share the store: a report is delivered only by the process holding its report
+lease (`claim_report`, or `claim_due_for_notify` for a batch), in the scope of rows it may report
+(`Leasing.report_scope`), so no two processes ever report one row at once.
+
 Exactly once: a change is reported once when the notifier returns normally. The only way to repeat
 it is a crash in the tiny window after the notifier returned and before `mark_notified` committed;
 the report is then sent again after the restart (at least once beats never for a final result).
@@ -19,6 +23,7 @@ from datetime import datetime, timedelta
 from bot.background import create_task
 from bot.engine.config import EngineConfig
 from bot.engine.notifier import TaskNotifier, TaskUpdate, UpdateKind
+from bot.engine.polling.leases import Leasing
 from bot.engine.polling.scheduling import SchedulePolicy
 from bot.engine.store.interface import TaskRecord, TaskStore
 
@@ -41,9 +46,12 @@ class Reporter:
         policy: SchedulePolicy,
         config: EngineConfig,
         clock: Callable[[], datetime],
+        *,
+        leasing: Leasing,
         notifier: TaskNotifier | None = None,
     ) -> None:
         self._store = store
+        self._leasing = leasing
         self._policy = policy
         self._config = config
         self._clock = clock
@@ -85,19 +93,21 @@ class Reporter:
         self._spawn(key)
 
     def start_due(self, records: list[TaskRecord]) -> None:
+        """Report these rows, whose report leases this process has just claimed."""
         for record in records:
             if record.key not in self._active:
-                self._spawn(record.key)
+                self._spawn(record.key, record)
 
-    def _spawn(self, key: str) -> None:
+    def _spawn(self, key: str, claimed: TaskRecord | None = None) -> None:
         self._active.add(key)
-        create_task(self._report(key), name=f"report:{key}", group=self._tasks)
+        create_task(self._report(key, claimed), name=f"report:{key}", group=self._tasks)
 
-    async def _report(self, key: str) -> None:
+    async def _report(self, key: str, claimed: TaskRecord | None) -> None:
         try:
             while True:
                 self._again.discard(key)
-                delivered = await self._report_once(key)
+                delivered = await self._report_once(key, claimed)
+                claimed = None  # a further change is claimed afresh
                 # No await between this check and leaving `_active`: a change recorded meanwhile
                 # either is seen here or finds the key inactive and spawns a new report task.
                 if not delivered or key not in self._again:
@@ -111,13 +121,22 @@ class Reporter:
             self._active.discard(key)
             self._again.discard(key)
 
-    async def _report_once(self, key: str) -> bool:
-        """Deliver the owed report of one row; True when the row is now up to date."""
+    async def _report_once(self, key: str, claimed: TaskRecord | None) -> bool:
+        """Deliver the owed report of one row; True when the row is now up to date. `claimed` is the row
+        as a batch claim returned it; without it the row's report is claimed here."""
         notifier = self._notifier
-        record = await self._store.get(key)
-        now = self._clock()
-        if notifier is None or record is None or record.notify_due_at is None or record.notify_due_at > now:
+        if notifier is None:
             return False
+        now = self._clock()
+        record = claimed or await self._store.claim_report(
+            key,
+            owner=self._leasing.owner,
+            now=now,
+            lease_until=self._leasing.until(now),
+            scope=self._leasing.report_scope,
+        )
+        if record is None or record.notify_due_at is None or record.notify_due_at > now:
+            return False  # nothing due, or not this process's to report
         update = TaskUpdate(record, update_kind(record))
         try:
             await notifier.task_updated(update)

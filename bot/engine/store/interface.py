@@ -1,16 +1,40 @@
 """The task store interface and the row it keeps per request.
 
-The engine only talks to `TaskStore`; `SqliteTaskStore` (sqlite_store.py) is the one implementation
-today, and a PostgreSQL one can be added behind the same Protocol.
+The engine only talks to `TaskStore`. `SqliteTaskStore` (store/sqlite/) is the embedded store of one
+process; `PostgresTaskStore` (store/postgres/) is the store several processes share. Both pass the
+same contract suite (tests/engine/store/contract/).
+
+Leases: a process works on a row only while it holds its lease (`lease_owner`, `lease_until`), which
+it takes with a `claim_*` method; a report has its own lease (`report_owner`, `report_until`), so
+the process that polls a task and the one that reports it may differ. A lease is taken in the same
+statement that selects the row, so two owners never hold one at once; an expired lease (its owner
+died) may be taken by anyone. Times are the callers' clocks: processes sharing a store must keep
+their clocks in step (NTP) to well within the lease length.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 from bot.engine.api.models import LocalOutcome, ResultAssets, TaskStatus, TaskType
+from bot.engine.store.leases import EVERY_ROW, LeaseKind, ReportScope, renewed_kinds
+
+__all__ = [
+    "EVERY_ROW",
+    "ActiveLimitError",
+    "DuplicateTaskError",
+    "LeaseKind",
+    "NewTask",
+    "ReportScope",
+    "SchemaTooNewError",
+    "TaskRecord",
+    "TaskStore",
+    "UnknownTaskError",
+    "renewed_kinds",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,6 +119,10 @@ class TaskRecord:
     media_state: str | None = None
     media_filename: str | None = None
     media_note: str | None = None
+    lease_owner: str | None = None  # the process polling this row, until lease_until (see the module)
+    lease_until: datetime | None = None
+    report_owner: str | None = None  # the process reporting this row, until report_until
+    report_until: datetime | None = None
 
     @property
     def is_finished(self) -> bool:
@@ -148,8 +176,57 @@ class TaskStore(Protocol):
         """Rows with notify_due_at <= now (finished ones included), key not in `exclude`, earliest
         first, at most `limit`."""
 
-    async def next_wakeup(self) -> datetime | None:
-        """The earliest next_poll_at of an unfinished row or notify_due_at of any row, or None."""
+    async def next_wakeup(self, *, owner: str | None = None) -> datetime | None:
+        """The earliest next_poll_at of an unfinished row or notify_due_at of any row, or None. With
+        `owner`, rows whose poll (or report) lease another owner holds are left out."""
+
+    # -- leases: what a process may work on (see the module) -----------------------------------
+
+    async def claim_due_for_poll(
+        self, *, owner: str, now: datetime, lease_until: datetime, limit: int, exclude: set[str]
+    ) -> list[TaskRecord]:
+        """Lease and return the rows `due_for_poll` would return (unfinished, next_poll_at <= now, key
+        not in `exclude`, earliest first, at most `limit`) among those not leased by another owner
+        (lease_owner NULL or `owner`, or lease_until <= now): lease_owner = owner, lease_until as given,
+        in the statement that picks them, so concurrent claims never return the same row. Rows locked
+        by a concurrent claim are skipped, not waited for."""
+
+    async def claim_task(
+        self, key: str, *, owner: str, now: datetime, lease_until: datetime
+    ) -> TaskRecord | None:
+        """Lease one row whatever its schedule (a user's cancel, a withdraw): the record when `owner`
+        now holds its lease, None when the key is unknown or another owner's lease is still valid."""
+
+    async def claim_due_for_notify(
+        self,
+        *,
+        owner: str,
+        now: datetime,
+        lease_until: datetime,
+        limit: int,
+        exclude: set[str],
+        scope: ReportScope = EVERY_ROW,
+    ) -> list[TaskRecord]:
+        """Lease the reports `due_for_notify` would return (notify_due_at <= now, key not in
+        `exclude`, earliest first, at most `limit`) among the rows in `scope` whose report lease is free,
+        expired or `owner`'s: report_owner = owner, report_until as given, in one statement."""
+
+    async def claim_report(
+        self, key: str, *, owner: str, now: datetime, lease_until: datetime, scope: ReportScope = EVERY_ROW
+    ) -> TaskRecord | None:
+        """Lease one row's report if one is owed and due (notify_due_at <= now), the row is in `scope`
+        and its report lease is free, expired or `owner`'s: the record, else None."""
+
+    async def renew_leases(
+        self, keys: Collection[str], *, owner: str, lease_until: datetime
+    ) -> set[tuple[str, LeaseKind]]:
+        """Extend to `lease_until` the poll and report leases `owner` still holds on these rows; which
+        were extended, as (key, "poll" or "report"). A lease another owner took meanwhile is not
+        touched (and not returned: that row is lost to `owner`)."""
+
+    async def release_leases(self, *, owner: str) -> int:
+        """Drop every poll and report lease `owner` holds (a clean stop), so other processes may take
+        its rows at once; how many rows had one."""
 
     async def record_created(
         self, key: str, *, task_id: str, status: TaskStatus | None, now: datetime, next_poll_at: datetime
@@ -177,7 +254,8 @@ class TaskStore(Protocol):
         """Store what a poll saw, every field as given (a terminal status comes with next_poll_at None),
         attempts = bad_reads = 0, processing_started_at = now when PROCESSING is first seen. When status
         differs from notified_status or progress from notified_progress, a report is owed
-        (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
+        (notify_due_at = now, unless already due earlier). A terminal status drops the poll lease (a
+        finished row is never polled again). `UnknownTaskError` if unknown."""
 
     async def record_outcome(
         self,
@@ -189,7 +267,8 @@ class TaskStore(Protocol):
         now: datetime,
     ) -> TaskRecord:
         """End a task locally (timed out, rejected, unreachable): next_poll_at None, completed_at = now,
-        a report owed (notify_due_at = now, unless already due earlier). `UnknownTaskError` if unknown."""
+        a report owed (notify_due_at = now, unless already due earlier), the poll lease dropped.
+        `UnknownTaskError` if unknown."""
 
     async def record_failure(
         self,
@@ -223,7 +302,8 @@ class TaskStore(Protocol):
         """The notifier acknowledged this state: store it as notified_*, and clear notify_due_at only
         if the row's status, local outcome and progress still equal it (compare-and-clear in one
         transaction). If a poll landed meanwhile the report stays owed. When the acknowledged state is
-        the row's final one, the reply token (a credential) is cleared. Unknown keys are ignored."""
+        the row's final one, the reply token (a credential) and the report lease are cleared. Unknown
+        keys are ignored."""
 
     async def defer_notify(self, key: str, *, notify_due_at: datetime) -> None:
         """The notifier failed: try the report again at `notify_due_at`. Unknown keys are ignored."""
@@ -275,6 +355,18 @@ class TaskStore(Protocol):
 
     async def was_forgotten(self, task_id: str) -> bool:
         """Whether a task with this key or gateway task id existed and was pruned."""
+
+
+class SchemaTooNewError(RuntimeError):
+    """The database was written by a newer version of the bot; refuse to touch it."""
+
+    def __init__(self, found: int, supported: int) -> None:
+        super().__init__(
+            f"task database schema version {found} is newer than this code supports ({supported}); "
+            "run a newer version of the bot or restore a matching backup"
+        )
+        self.found = found
+        self.supported = supported
 
 
 class ActiveLimitError(Exception):

@@ -99,3 +99,31 @@ async def test_client_requests_arrive_under_the_ceiling_at_the_server(gateway_ap
         assert all(r.status in (200, 202) for r in gateway.requests)  # the gateway never had to say 429
         assert max_in_any_window(arrivals) <= math.ceil(rate)
         assert gateway.stats()["max_requests_in_any_1s_window"] <= math.ceil(rate)
+
+
+async def test_the_rate_can_be_changed_while_requests_wait_and_the_new_spacing_holds_at_once():
+    limiter = RequestRateLimiter(10)
+    await limiter.acquire()
+    limiter.set_rate(4)  # another process joined: this one's share shrank
+    assert limiter.rate_per_second == 4
+    assert limiter.interval >= 0.25
+    starts, _ = await run_acquirers(limiter, 3)
+    assert min(b - a for a, b in itertools.pairwise(starts)) >= limiter.interval - 1e-6
+    limiter.set_rate(40)
+    starts, _ = await run_acquirers(limiter, 5)
+    assert max_in_any_window(starts) <= 40
+    for bad in (0, -1, float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="rate_per_second"):
+            limiter.set_rate(bad)
+
+
+async def test_a_paused_limiter_starts_nothing_until_a_rate_is_set_again():
+    limiter = RequestRateLimiter(50)
+    limiter.pause()
+    assert limiter.paused
+    waiter = asyncio.create_task(limiter.acquire())
+    await asyncio.sleep(limiter.interval * 5)
+    assert not waiter.done()  # paused: not even the first start goes
+    limiter.set_rate(50)
+    await asyncio.wait_for(waiter, 1)
+    assert not limiter.paused

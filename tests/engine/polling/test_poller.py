@@ -296,9 +296,9 @@ class FlakyStore(SqliteTaskStore):
             self.failures[name] -= 1
             raise OSError(f"injected store failure in {name}")
 
-    async def due_for_poll(self, **kwargs):
-        self._maybe_fail("due_for_poll")
-        return await super().due_for_poll(**kwargs)
+    async def claim_due_for_poll(self, **kwargs):
+        self._maybe_fail("claim_due_for_poll")
+        return await super().claim_due_for_poll(**kwargs)
 
     async def record_poll(self, key, **kwargs):
         self._maybe_fail("record_poll")
@@ -311,7 +311,7 @@ class FlakyStore(SqliteTaskStore):
 
 async def test_loop_survives_store_and_notifier_exceptions(fake_gateway, client, tmp_path, notifier, caplog):
     fake_gateway.script_when("tough", Script.success(after=0.4))
-    failures = {"due_for_poll": 2, "record_poll": 2, "mark_notified": 1}
+    failures = {"claim_due_for_poll": 2, "record_poll": 2, "mark_notified": 1}
     notifier.failures_left["k-tough"] = 1
     async with (
         FlakyStore(tmp_path / "flaky.sqlite3", failures) as store,
@@ -321,7 +321,7 @@ async def test_loop_survives_store_and_notifier_exceptions(fake_gateway, client,
         final = await notifier.wait_final("k-tough", within=10)
         assert engine.running
     assert final.status is TaskStatus.SUCCEEDED
-    assert failures == {"due_for_poll": 0, "record_poll": 0, "mark_notified": 0}
+    assert failures == {"claim_due_for_poll": 0, "record_poll": 0, "mark_notified": 0}
     assert "injected store failure" in caplog.text
     # mark_notified failing once means one report was delivered but not acknowledged: it may repeat
     # (documented at-least-once window); everything else is reported once.

@@ -74,6 +74,12 @@ class SqliteConnection:
             await conn.execute("PRAGMA synchronous=NORMAL")
             await conn.execute("PRAGMA foreign_keys=ON")
             before, after = await migrate(conn)
+            # One process per SQLite file (the bot's lock file): a lease found now was left by a
+            # process that is gone, and would only hold its rows back until it expired.
+            await conn.execute(
+                "UPDATE tasks SET lease_owner = NULL, lease_until = NULL, report_owner = NULL,"
+                " report_until = NULL WHERE lease_owner IS NOT NULL OR report_owner IS NOT NULL"
+            )
         except BaseException:
             await conn.close()
             raise

@@ -15,6 +15,8 @@ from collections.abc import Sequence
 
 import aiosqlite
 
+from bot.engine.store.interface import SchemaTooNewError
+
 log = logging.getLogger(__name__)
 
 # "Unfinished" as the partial indexes spell it. SQLite only uses a partial index when the query repeats
@@ -123,21 +125,19 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX forgotten_tasks_task_id ON forgotten_tasks (task_id COLLATE NOCASE)",
     ),
+    # v6 (leases, shared with the PostgreSQL store): which process polls a row and which reports it,
+    # until when. One process per SQLite file, so these only ever name this process (see leases.py).
+    (
+        "ALTER TABLE tasks ADD COLUMN lease_owner TEXT",
+        "ALTER TABLE tasks ADD COLUMN lease_until INTEGER",
+        "ALTER TABLE tasks ADD COLUMN report_owner TEXT",
+        "ALTER TABLE tasks ADD COLUMN report_until INTEGER",
+    ),
 )
 
+__all__ = ["LATEST_VERSION", "MIGRATIONS", "UNFINISHED_SQL", "SchemaTooNewError", "migrate", "schema_version"]
+
 LATEST_VERSION = len(MIGRATIONS)
-
-
-class SchemaTooNewError(RuntimeError):
-    """The database was written by a newer version of the bot; refuse to touch it."""
-
-    def __init__(self, found: int, supported: int) -> None:
-        super().__init__(
-            f"task database schema version {found} is newer than this code supports ({supported}); "
-            "run a newer version of the bot or restore a matching backup"
-        )
-        self.found = found
-        self.supported = supported
 
 
 async def schema_version(conn: aiosqlite.Connection) -> int:

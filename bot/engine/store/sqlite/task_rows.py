@@ -5,9 +5,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Sequence
 from datetime import datetime
-from typing import Any
 
 from bot.engine.api.models import LocalOutcome, ResultAssets, TaskStatus
 from bot.engine.store.interface import ActiveLimitError, DuplicateTaskError, NewTask, TaskRecord
@@ -15,7 +13,6 @@ from bot.engine.store.sqlite.connection import SqliteConnection
 from bot.engine.store.sqlite.migrations import UNFINISHED_SQL
 from bot.engine.store.sqlite.rows import (
     COLUMN_LIST,
-    decode_optional_time,
     encode_json,
     encode_optional_time,
     encode_result,
@@ -120,57 +117,6 @@ class TaskRows(SqliteConnection):
             WHERE key = :key RETURNING {COLUMN_LIST}"""
         await self._update_one(sql, {"key": key, "message_id": message_id, "clear": int(clear_reply_token)})
 
-    # -- what is due -----------------------------------------------------------------------------
-
-    async def _due(self, sql: str, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
-        """Rows of `sql` (ordered, `LIMIT :fetch`) whose key is not in `exclude`, at most `limit`.
-
-        Excluded keys are filtered here rather than in SQL (a huge IN list costs more than it saves):
-        the query over-fetches by len(exclude) at most, read in batches so it stops once `limit` is met.
-        """
-        if limit <= 0:
-            return []
-        params = {"now": encode_time(now), "fetch": limit + len(exclude)}
-        wanted: list[Sequence[Any]] = []
-        async with self._lock, self._connection().execute(sql, params) as cursor:
-            while len(wanted) < limit:
-                batch = await cursor.fetchmany(limit + 64)
-                if not batch:
-                    break
-                wanted.extend(row for row in batch if row[0] not in exclude)
-        return self._decode_all(wanted[:limit])
-
-    async def due_for_poll(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
-        """Unfinished rows (no local outcome, status NULL or not terminal) with next_poll_at <= now,
-        key not in `exclude`, earliest next_poll_at first, at most `limit`."""
-        sql = f"""
-            SELECT {COLUMN_LIST} FROM tasks
-            WHERE {UNFINISHED_SQL} AND next_poll_at <= :now
-            ORDER BY next_poll_at LIMIT :fetch"""
-        return await self._due(sql, now, limit, exclude)
-
-    async def due_for_notify(self, *, now: datetime, limit: int, exclude: set[str]) -> list[TaskRecord]:
-        """Rows with notify_due_at <= now (a report is owed and due), key not in `exclude`, earliest
-        first, at most `limit`. Finished rows are included: their final report is owed too."""
-        sql = f"""
-            SELECT {COLUMN_LIST} FROM tasks
-            WHERE notify_due_at IS NOT NULL AND notify_due_at <= :now
-            ORDER BY notify_due_at LIMIT :fetch"""
-        return await self._due(sql, now, limit, exclude)
-
-    async def next_wakeup(self) -> datetime | None:
-        """The earliest of next_poll_at over unfinished rows and notify_due_at over all rows; None if
-        nothing is scheduled."""
-        sql = f"""
-            SELECT
-                (SELECT next_poll_at FROM tasks WHERE {UNFINISHED_SQL} AND next_poll_at IS NOT NULL
-                 ORDER BY next_poll_at LIMIT 1),
-                (SELECT notify_due_at FROM tasks WHERE notify_due_at IS NOT NULL
-                 ORDER BY notify_due_at LIMIT 1)"""
-        rows = await self._fetch_rows(sql, {})
-        candidates = [decode_optional_time(value) for value in rows[0]]
-        return min((moment for moment in candidates if moment is not None), default=None)
-
     # -- what the gateway said -------------------------------------------------------------------
 
     async def record_created(
@@ -221,6 +167,8 @@ class TaskRows(SqliteConnection):
                 error_message = :error_message, progress = :progress, events_seen = :events_seen,
                 next_poll_at = :next_poll_at, completed_at = :completed_at, attempts = 0,
                 bad_reads = 0, result_problem = :result_problem, updated_at = :now,
+                lease_owner = CASE WHEN :status BETWEEN 4 AND 8 THEN NULL ELSE lease_owner END,
+                lease_until = CASE WHEN :status BETWEEN 4 AND 8 THEN NULL ELSE lease_until END,
                 processing_started_at = COALESCE(
                     processing_started_at, CASE WHEN :status = {int(TaskStatus.PROCESSING)} THEN :now END
                 ),
@@ -257,6 +205,7 @@ class TaskRows(SqliteConnection):
             UPDATE tasks SET
                 local_outcome = :outcome, error_code = :error_code, error_message = :error_message,
                 next_poll_at = NULL, completed_at = :now, updated_at = :now,
+                lease_owner = NULL, lease_until = NULL,
                 notify_due_at = {_OWE_REPORT_SQL}
             WHERE key = :key RETURNING {COLUMN_LIST}"""
         params = {
@@ -331,19 +280,19 @@ class TaskRows(SqliteConnection):
         meanwhile (a poll landed during the report) notify_due_at stays set and one more report is
         owed: this compare-and-clear, in one statement, is what makes every change reported once.
         Unknown keys are ignored."""
-        # The reply token is a credential: once the final state is acknowledged it has no more use.
+        # The reply token is a credential: once the final state is acknowledged it has no more use;
+        # nor has the report lease.
+        final = f"NOT ({UNFINISHED_SQL}) AND status IS :status AND local_outcome IS :outcome"
         sql = f"""
             UPDATE tasks SET
                 notified_status = :status, notified_outcome = :outcome, notified_progress = :progress,
                 notify_due_at = CASE WHEN status IS :status AND local_outcome IS :outcome
                                           AND progress IS :progress
                                      THEN NULL ELSE notify_due_at END,
-                reply_token = CASE WHEN NOT ({UNFINISHED_SQL}) AND status IS :status
-                                        AND local_outcome IS :outcome
-                                   THEN NULL ELSE reply_token END,
-                reply_token_expires_at = CASE WHEN NOT ({UNFINISHED_SQL}) AND status IS :status
-                                                   AND local_outcome IS :outcome
-                                              THEN NULL ELSE reply_token_expires_at END
+                reply_token = CASE WHEN {final} THEN NULL ELSE reply_token END,
+                reply_token_expires_at = CASE WHEN {final} THEN NULL ELSE reply_token_expires_at END,
+                report_owner = CASE WHEN {final} THEN NULL ELSE report_owner END,
+                report_until = CASE WHEN {final} THEN NULL ELSE report_until END
             WHERE key = :key"""
         params = {
             "key": key,

@@ -37,7 +37,7 @@ async def test_open_creates_parent_folder_and_sets_pragmas(db_path: Path) -> Non
         "synchronous": 1,  # NORMAL
         "foreign_keys": 1,
         "busy_timeout": 5000,
-        "user_version": 5,
+        "user_version": 6,
     }
 
 
@@ -217,3 +217,25 @@ async def test_ten_thousand_rows_use_the_indexes(store: SqliteTaskStore) -> None
     assert "tasks_due_poll" in wakeup, wakeup
     assert "tasks_due_notify" in wakeup, wakeup
     assert any(name in count for name in unfinished_indexes), count
+
+
+async def test_leases_left_by_a_process_that_is_gone_are_dropped_at_open(db_path: Path) -> None:
+    async with SqliteTaskStore(db_path) as store:
+        await store.insert(new_task(), now=T0, next_poll_at=at(1))
+        await store.claim_task("k1", owner="dead:1:x", now=T0, lease_until=at(30))
+        await store.record_failure("k1", now=T0, next_poll_at=at(1), note="retrying")
+        await store.claim_report("k1", owner="dead:1:x", now=T0, lease_until=at(30))
+    # One process per SQLite file: the next one to open it need not wait for those leases to expire.
+    async with SqliteTaskStore(db_path) as store:
+        record = await store.get("k1")
+        assert record is not None
+        assert (record.lease_owner, record.lease_until, record.report_owner, record.report_until) == (
+            None,
+            None,
+            None,
+            None,
+        )
+        claimed = await store.claim_due_for_poll(
+            owner="new:2:y", now=at(1), lease_until=at(31), limit=5, exclude=set()
+        )
+        assert [r.key for r in claimed] == ["k1"]

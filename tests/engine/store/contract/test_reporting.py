@@ -1,17 +1,17 @@
-"""SqliteTaskStore: exactly-once reporting (mark_notified compare-and-clear)."""
+"""TaskStore: exactly-once reporting (mark_notified compare-and-clear)."""
 
 from __future__ import annotations
 
 import asyncio
 
 from bot.engine.api.models import LocalOutcome, TaskStatus
-from bot.engine.store.sqlite.store import SqliteTaskStore
-from tests.engine.store.sqlite.support import at, created, poll
+from bot.engine.store.interface import TaskStore
+from tests.engine.store.contract.support import at, created, poll
 
 # -- exactly-once reporting -----------------------------------------------------------------------
 
 
-async def test_mark_notified_clears_only_when_the_row_did_not_move_on(store: SqliteTaskStore) -> None:
+async def test_mark_notified_clears_only_when_the_row_did_not_move_on(store: TaskStore) -> None:
     await created(store, "k1", status=TaskStatus.SUBMITTED)
     await poll(store, "k1", TaskStatus.PROCESSING, progress="10%", now=at(10))
     # The notifier reads the row and starts reporting PROCESSING/10% ...
@@ -38,7 +38,7 @@ async def test_mark_notified_clears_only_when_the_row_did_not_move_on(store: Sql
     assert await store.due_for_notify(now=at(100), limit=5, exclude=set()) == []
 
 
-async def test_mark_notified_compares_progress_and_outcome(store: SqliteTaskStore) -> None:
+async def test_mark_notified_compares_progress_and_outcome(store: TaskStore) -> None:
     await created(store, "k1")
     await poll(store, "k1", TaskStatus.PROCESSING, progress="10%")
     await poll(store, "k1", TaskStatus.PROCESSING, progress="20%")
@@ -64,7 +64,7 @@ async def test_mark_notified_compares_progress_and_outcome(store: SqliteTaskStor
     await store.mark_notified("unknown", status=None, outcome=None, progress=None)  # ignored
 
 
-async def test_concurrent_polls_and_reports_leave_no_change_unreported(store: SqliteTaskStore) -> None:
+async def test_concurrent_polls_and_reports_leave_no_change_unreported(store: TaskStore) -> None:
     """Pollers and a notifier race on many rows; afterwards nothing owed was lost or left dangling."""
     keys = [f"k{index}" for index in range(20)]
     for key in keys:
@@ -106,7 +106,7 @@ async def test_concurrent_polls_and_reports_leave_no_change_unreported(store: Sq
         assert reported[key].count((TaskStatus.SUCCEEDED, "100%")) == 1
 
 
-async def test_defer_notify(store: SqliteTaskStore) -> None:
+async def test_defer_notify(store: TaskStore) -> None:
     await created(store, "k1")
     await poll(store, "k1", TaskStatus.PROCESSING, now=at(10))
     await store.defer_notify("k1", notify_due_at=at(70))

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from bot.engine.api.models import TaskStatus
-from bot.engine.store.sqlite.store import SqliteTaskStore
-from tests.engine.store.sqlite.support import T0, at, created, new_task, poll
+from bot.engine.store.interface import TaskStore
+from tests.engine.store.contract.support import T0, at, created, new_task, poll
 
 
-async def test_upload_limit_and_origin_are_kept_from_the_request(store: SqliteTaskStore):
+async def test_upload_limit_and_origin_are_kept_from_the_request(store: TaskStore):
     task = new_task("k-vary", upload_limit=25 * 1024 * 1024, origin_key="k-first", origin_action="vary")
     record = await store.insert(task, now=T0, next_poll_at=None)
     assert (record.upload_limit, record.origin_key, record.origin_action) == (

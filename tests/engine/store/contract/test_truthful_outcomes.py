@@ -6,13 +6,13 @@ from __future__ import annotations
 from datetime import timedelta
 
 from bot.engine.api.models import LocalOutcome, ResultAssets, TaskStatus
-from bot.engine.store.sqlite.store import SqliteTaskStore
-from tests.engine.store.sqlite.support import T0, at, created, new_task, poll
+from bot.engine.store.interface import TaskStore
+from tests.engine.store.contract.support import T0, at, created, new_task, poll
 
 NOTE = "Still trying to reach the generation service…"
 
 
-async def test_a_failed_create_records_a_note_once_and_whether_it_may_exist(store: SqliteTaskStore):
+async def test_a_failed_create_records_a_note_once_and_whether_it_may_exist(store: TaskStore):
     await store.insert(new_task("k"), now=T0, next_poll_at=T0)
     first = await store.record_failure("k", now=at(1), next_poll_at=at(5), note=NOTE, maybe_created=True)
     assert (first.progress, first.maybe_created, first.attempts) == (NOTE, True, 1)

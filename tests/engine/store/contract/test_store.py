@@ -1,4 +1,4 @@
-"""SqliteTaskStore methods, against real SQLite files in tmp_path."""
+"""TaskStore methods, against real SQLite files in tmp_path."""
 
 from __future__ import annotations
 
@@ -8,14 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 
 from bot.engine.api.models import LocalOutcome, ResultAssets, TaskStatus, TaskType
-from bot.engine.store.interface import ActiveLimitError, DuplicateTaskError, UnknownTaskError
-from bot.engine.store.sqlite.store import SqliteTaskStore
-from tests.engine.store.sqlite.support import T0, at, created, new_task, poll
+from bot.engine.store.interface import ActiveLimitError, DuplicateTaskError, TaskStore, UnknownTaskError
+from tests.engine.store.contract.support import T0, at, created, new_task, poll
 
 # -- insert and get -------------------------------------------------------------------------------
 
 
-async def test_insert_sets_initial_state_and_round_trips_every_field(store: SqliteTaskStore) -> None:
+async def test_insert_sets_initial_state_and_round_trips_every_field(store: TaskStore) -> None:
     expires = datetime(2026, 11, 29, 14, 0, 0, 999999, tzinfo=timezone(timedelta(hours=2)))
     task = new_task(
         "interaction-1",
@@ -57,7 +56,7 @@ async def test_insert_sets_initial_state_and_round_trips_every_field(store: Sqli
     assert await store.get("unknown") is None
 
 
-async def test_insert_duplicate_key_raises(store: SqliteTaskStore) -> None:
+async def test_insert_duplicate_key_raises(store: TaskStore) -> None:
     await store.insert(new_task(prompt="first"), now=T0, next_poll_at=None)
     with pytest.raises(DuplicateTaskError):
         await store.insert(new_task(prompt="second"), now=at(1), next_poll_at=None)
@@ -68,7 +67,7 @@ async def test_insert_duplicate_key_raises(store: SqliteTaskStore) -> None:
     await store.insert(new_task("k2"), now=T0, next_poll_at=None)
 
 
-async def test_naive_datetime_is_refused(store: SqliteTaskStore) -> None:
+async def test_naive_datetime_is_refused(store: TaskStore) -> None:
     with pytest.raises(ValueError, match="naive"):
         await store.insert(new_task(), now=datetime(2026, 1, 1), next_poll_at=None)  # noqa: DTZ001
     assert await store.get("k1") is None
@@ -77,7 +76,7 @@ async def test_naive_datetime_is_refused(store: SqliteTaskStore) -> None:
 # -- confirm, delete, set_message -----------------------------------------------------------------
 
 
-async def test_confirm_makes_uncreated_row_due_now(store: SqliteTaskStore) -> None:
+async def test_confirm_makes_uncreated_row_due_now(store: TaskStore) -> None:
     await store.insert(new_task(message_id=5), now=T0, next_poll_at=None)
     confirmed = await store.confirm("k1", message_id=None, now=at(2))
     assert confirmed is not None
@@ -91,7 +90,7 @@ async def test_confirm_makes_uncreated_row_due_now(store: SqliteTaskStore) -> No
     assert await store.confirm("unknown", message_id=1, now=T0) is None
 
 
-async def test_confirm_keeps_schedule_of_created_row(store: SqliteTaskStore) -> None:
+async def test_confirm_keeps_schedule_of_created_row(store: TaskStore) -> None:
     await store.insert(new_task(), now=T0, next_poll_at=None)
     await store.record_created("k1", task_id="t", status=TaskStatus.SUBMITTED, now=T0, next_poll_at=at(30))
     confirmed = await store.confirm("k1", message_id=9, now=at(1))
@@ -100,7 +99,7 @@ async def test_confirm_keeps_schedule_of_created_row(store: SqliteTaskStore) -> 
     assert confirmed.message_id == 9
 
 
-async def test_delete_unconfirmed_only_deletes_unshown_uncreated_rows(store: SqliteTaskStore) -> None:
+async def test_delete_unconfirmed_only_deletes_unshown_uncreated_rows(store: TaskStore) -> None:
     await store.insert(new_task("plain"), now=T0, next_poll_at=None)
     await store.insert(new_task("shown"), now=T0, next_poll_at=None)
     await store.confirm("shown", message_id=1, now=T0)
@@ -117,7 +116,7 @@ async def test_delete_unconfirmed_only_deletes_unshown_uncreated_rows(store: Sql
     assert await store.get("sent") is not None
 
 
-async def test_set_message_and_clear_reply_token(store: SqliteTaskStore) -> None:
+async def test_set_message_and_clear_reply_token(store: TaskStore) -> None:
     await store.insert(
         new_task(message_id=1, reply_token="tok", reply_token_expires_at=at(900)), now=T0, next_poll_at=None
     )
@@ -135,7 +134,7 @@ async def test_set_message_and_clear_reply_token(store: SqliteTaskStore) -> None
 # -- due lists and wakeup -------------------------------------------------------------------------
 
 
-async def test_due_for_poll_filters_orders_limits_and_excludes(store: SqliteTaskStore) -> None:
+async def test_due_for_poll_filters_orders_limits_and_excludes(store: TaskStore) -> None:
     for index, due_in in enumerate([5, 1, 3, 2, 4, 100]):
         await store.insert(new_task(f"k{index}"), now=T0, next_poll_at=at(due_in))
     await store.insert(new_task("never"), now=T0, next_poll_at=None)
@@ -156,7 +155,7 @@ async def test_due_for_poll_filters_orders_limits_and_excludes(store: SqliteTask
     assert await store.due_for_poll(now=at(10), limit=0, exclude=set()) == []
 
 
-async def test_due_for_poll_with_large_exclude_still_fills_the_limit(store: SqliteTaskStore) -> None:
+async def test_due_for_poll_with_large_exclude_still_fills_the_limit(store: TaskStore) -> None:
     for index in range(300):
         await store.insert(new_task(f"k{index:03d}"), now=T0, next_poll_at=at(index))
     exclude = {f"k{index:03d}" for index in range(0, 290)}
@@ -164,7 +163,7 @@ async def test_due_for_poll_with_large_exclude_still_fills_the_limit(store: Sqli
     assert [r.key for r in due] == ["k290", "k291", "k292", "k293", "k294"]
 
 
-async def test_due_for_notify_and_next_wakeup(store: SqliteTaskStore) -> None:
+async def test_due_for_notify_and_next_wakeup(store: TaskStore) -> None:
     assert await store.next_wakeup() is None
     await store.insert(new_task("a"), now=T0, next_poll_at=at(50))
     assert await store.next_wakeup() == at(50)
@@ -195,7 +194,7 @@ async def test_due_for_notify_and_next_wakeup(store: SqliteTaskStore) -> None:
 # -- what the gateway said ------------------------------------------------------------------------
 
 
-async def test_record_created_owes_a_report_only_for_a_new_status(store: SqliteTaskStore) -> None:
+async def test_record_created_owes_a_report_only_for_a_new_status(store: TaskStore) -> None:
     await store.insert(new_task(), now=T0, next_poll_at=at(0))
     await store.record_failure("k1", now=at(1), next_poll_at=at(2))
     record = await store.record_created(
@@ -215,7 +214,7 @@ async def test_record_created_owes_a_report_only_for_a_new_status(store: SqliteT
         await store.record_created("nope", task_id="t", status=TaskStatus.CREATED, now=T0, next_poll_at=T0)
 
 
-async def test_record_poll_stores_fields_and_owes_reports_on_change(store: SqliteTaskStore) -> None:
+async def test_record_poll_stores_fields_and_owes_reports_on_change(store: TaskStore) -> None:
     await created(store, "k1", status=TaskStatus.SUBMITTED)
     await store.record_failure("k1", now=at(6), next_poll_at=at(9))
 
@@ -258,7 +257,7 @@ async def test_record_poll_stores_fields_and_owes_reports_on_change(store: Sqlit
         await poll(store, "nope", TaskStatus.PROCESSING)
 
 
-async def test_record_poll_on_a_deferred_report_brings_it_forward(store: SqliteTaskStore) -> None:
+async def test_record_poll_on_a_deferred_report_brings_it_forward(store: TaskStore) -> None:
     await created(store, "k1")
     await poll(store, "k1", TaskStatus.PROCESSING, now=at(10))
     await store.defer_notify("k1", notify_due_at=at(60))
@@ -266,7 +265,7 @@ async def test_record_poll_on_a_deferred_report_brings_it_forward(store: SqliteT
     assert record.notify_due_at == at(15)
 
 
-async def test_record_outcome_ends_the_task_and_owes_a_report(store: SqliteTaskStore) -> None:
+async def test_record_outcome_ends_the_task_and_owes_a_report(store: TaskStore) -> None:
     await created(store, "k1")
     record = await store.record_outcome(
         "k1", outcome=LocalOutcome.TIMED_OUT, error_code="timeout", error_message="too slow", now=at(40)
@@ -284,7 +283,7 @@ async def test_record_outcome_ends_the_task_and_owes_a_report(store: SqliteTaskS
         )
 
 
-async def test_record_failure_counts_and_reschedules(store: SqliteTaskStore) -> None:
+async def test_record_failure_counts_and_reschedules(store: TaskStore) -> None:
     await store.insert(new_task(), now=T0, next_poll_at=at(0))
     first = await store.record_failure("k1", now=at(1), next_poll_at=at(3))
     second = await store.record_failure("k1", now=at(3), next_poll_at=at(7))
@@ -295,7 +294,7 @@ async def test_record_failure_counts_and_reschedules(store: SqliteTaskStore) -> 
         await store.record_failure("nope", now=T0, next_poll_at=T0)
 
 
-async def test_request_cancel(store: SqliteTaskStore) -> None:
+async def test_request_cancel(store: TaskStore) -> None:
     await created(store, "live")
     record = await store.request_cancel("live", now=at(2))
     assert record is not None
@@ -314,7 +313,7 @@ async def test_request_cancel(store: SqliteTaskStore) -> None:
 # -- front-end queries ----------------------------------------------------------------------------
 
 
-async def test_active_for_requester_and_count_unfinished(store: SqliteTaskStore) -> None:
+async def test_active_for_requester_and_count_unfinished(store: TaskStore) -> None:
     await store.insert(new_task("old", requester_id=1), now=at(1), next_poll_at=None)
     await store.insert(new_task("new", requester_id=1), now=at(3), next_poll_at=None)
     await store.insert(new_task("mid", requester_id=1), now=at(2), next_poll_at=None)
@@ -337,7 +336,7 @@ async def test_active_for_requester_and_count_unfinished(store: SqliteTaskStore)
 # -- the per-requester limit ----------------------------------------------------------------------
 
 
-async def test_insert_refuses_past_the_requesters_unfinished_limit(store: SqliteTaskStore) -> None:
+async def test_insert_refuses_past_the_requesters_unfinished_limit(store: TaskStore) -> None:
     for key in ("a1", "a2"):
         await store.insert(
             new_task(key, requester_id=1), now=T0, next_poll_at=at(1), max_unfinished_for_requester=2
@@ -361,7 +360,7 @@ async def test_insert_refuses_past_the_requesters_unfinished_limit(store: Sqlite
     await store.insert(new_task("a4", requester_id=1), now=T0, next_poll_at=at(1))
 
 
-async def test_concurrent_inserts_cannot_exceed_the_limit(store: SqliteTaskStore) -> None:
+async def test_concurrent_inserts_cannot_exceed_the_limit(store: TaskStore) -> None:
     async def attempt(key: str) -> bool:
         try:
             await store.insert(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 from bot.engine.api.models import TaskStatus
-from bot.engine.store.sqlite.store import SqliteTaskStore
-from tests.engine.store.sqlite.support import T0, at, new_task
+from bot.engine.store.interface import TaskStore
+from tests.engine.store.contract.support import T0, at, new_task
 
 GUILD, OTHER_GUILD = 10, 11
 
 
-async def add(store: SqliteTaskStore, key: str, task_id: str | None, **fields: object) -> None:
+async def add(store: TaskStore, key: str, task_id: str | None, **fields: object) -> None:
     await store.insert(
         new_task(key, guild_id=fields.pop("guild_id", GUILD), **fields), now=T0, next_poll_at=None
     )
@@ -19,7 +19,7 @@ async def add(store: SqliteTaskStore, key: str, task_id: str | None, **fields: o
         )
 
 
-async def test_a_whole_id_is_a_key_or_a_gateway_task_id_in_any_case(store: SqliteTaskStore):
+async def test_a_whole_id_is_a_key_or_a_gateway_task_id_in_any_case(store: TaskStore):
     await add(store, "1300000000000000001", "F47AC10B-58CC-4372-A567-0E02B2C3D479")
     by_key = await store.find_by_id("1300000000000000001")
     by_task_id = await store.find_by_id("f47ac10b-58cc-4372-a567-0e02b2c3d479")

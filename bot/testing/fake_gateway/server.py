@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.engine.api.models import TaskStatus, TaskType
-from bot.testing.fake_gateway.assets import placeholder_mp4, placeholder_png
+from bot.testing.fake_gateway.assets import asset_query, serve_asset
 from bot.testing.fake_gateway.faults import Fault, FaultAction, FaultQueue, Hold
 from bot.testing.fake_gateway.records import RecordedRequest, summarize
 from bot.testing.fake_gateway.script import FakeTask, Script, Step
@@ -393,17 +393,25 @@ class FakeGateway:
         )
         return web.json_response({"task_id": task.task_id, "status": int(task.status())})
 
-    async def _asset(self, request: web.Request) -> web.Response:
-        """A result file, as a CDN would serve it: `<anything>.png` or `<anything>.mp4`."""
-        name = request.match_info["name"]
-        if name.endswith(".png"):
-            return web.Response(body=placeholder_png(), content_type="image/png")
-        if name.endswith(".mp4"):
-            return web.Response(body=placeholder_mp4(), content_type="video/mp4")
-        return web.Response(status=404, text="no such asset")
+    async def _asset(self, request: web.Request) -> web.StreamResponse:
+        """A result file, as a CDN would serve it (see assets.serve_asset); no credential needed."""
+        return await serve_asset(request, self._stopping)
 
-    def asset_url(self, name: str) -> str:
-        return f"{self.base_url}/_fake/assets/{name}"
+    def asset_url(
+        self,
+        name: str,
+        *,
+        size: int | None = None,
+        delay: float | None = None,
+        content_type: str | None = None,
+        status: int | None = None,
+        chunked: bool = False,
+    ) -> str:
+        """The URL of the result file `name` (`*.png`, `*.mp4`) on this gateway: `size` pads it to that
+        many bytes, `delay` answers after that many seconds, `content_type` replaces its Content-Type,
+        `status` answers that status without the file, `chunked` streams it without a Content-Length."""
+        query = asset_query(size=size, delay=delay, content_type=content_type, status=status, chunked=chunked)
+        return f"{self.base_url}/_fake/assets/{name}{query}"
 
     # ---------------------------------------------------------------------------------- stats
 

@@ -202,3 +202,13 @@ async def test_a_slow_result_file_does_not_hold_up_the_gateways_stop():
         with contextlib.suppress(httpx.HTTPError):
             await pending
     assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_a_result_file_can_be_held_until_released(fake_gateway):
+    hold = fake_gateway.hold("asset")
+    async with httpx.AsyncClient(timeout=5) as anonymous:
+        pending = asyncio.create_task(anonymous.get(fake_gateway.asset_url("held.png")))
+        await hold.wait_held(1)
+        assert not pending.done()
+        hold.release()
+        assert (await pending).content.startswith(b"\x89PNG")

@@ -191,7 +191,8 @@ class FakeGateway:
         self._before.setdefault(kind, []).append(action)
 
     def hold(self, kind: str) -> Hold:
-        """Hold answers to `kind` requests (already processed) until the returned hold is released."""
+        """Hold answers to `kind` requests (already processed) until the returned hold is released;
+        "asset" holds result files (those not streamed with `chunked`)."""
         held = Hold(kind)
         self._holds.append(held)
         return held
@@ -225,6 +226,7 @@ class FakeGateway:
         if route_name == "asset":
             self.asset_requests.append(await self._record(request, "asset", keep=False))
             asset: web.StreamResponse = await handler(request)
+            await self._wait_for_holds("asset")  # a streamed file was sent already: holds are for others
             return asset
         if route_name == "control":
             response: web.StreamResponse = await handler(request)
@@ -284,15 +286,18 @@ class FakeGateway:
             return _error(401, "invalid_api_key", "missing or invalid API key")
         response: web.StreamResponse = await handler(request)
         late = self.faults.take(record.method, record.kind, before_processing=False)
-        for held in [h for h in self._holds if h.kind == record.kind and not h.released]:
-            await held.note_held()
-            await held.wait_released()
+        await self._wait_for_holds(record.kind)
         if late is not None and late.action is FaultAction.SLOW:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=late.delay)
         if late is not None and late.action is FaultAction.MALFORMED:
             return web.Response(status=200, text='{"task_id": <html>oops', content_type="application/json")
         return response
+
+    async def _wait_for_holds(self, kind: str) -> None:
+        for held in [h for h in self._holds if h.kind == kind and not h.released]:
+            await held.note_held()
+            await held.wait_released()
 
     def _authorized(self, header: str) -> bool:
         if self.api_key is None:

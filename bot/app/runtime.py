@@ -1,6 +1,7 @@
 """Builds the long-lived resources once and runs the bot until SIGTERM/SIGINT.
 
-Settings, the SQLite connection and the httpx client are made here, handed to the engine and the
+Settings, the SQLite connection and the two httpx clients (the gateway's, and one without credentials
+for result files) are made here, handed to the engine and the
 bot, and closed here in reverse order (python-discord/bot and discord.py's advanced_startup.py style).
 """
 
@@ -12,6 +13,7 @@ import logging
 import signal
 
 import discord
+import httpx
 from discord.utils import setup_logging
 
 from bot.app.heartbeat import beat, heartbeat_path
@@ -24,6 +26,7 @@ from bot.engine.config import EngineConfig
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.engine.task_engine import TaskEngine
 from bot.frontend.client import MindProxyBot
+from bot.frontend.delivery.downloads import asset_http_client
 from bot.frontend.log_redaction import INTERACTION_TOKEN_PATTERNS
 from bot.settings import Settings
 
@@ -58,6 +61,11 @@ def engine_config(settings: Settings) -> EngineConfig:
     )
 
 
+def build_asset_client(settings: Settings) -> httpx.AsyncClient:
+    """The client that downloads result files: separate from the gateway's, which carries the API key."""
+    return asset_http_client(timeout=settings.result_download_timeout)
+
+
 def build_client(settings: Settings) -> TaskApiClient:
     return TaskApiClient(
         base_url=settings.mindproxy_base_url,
@@ -81,9 +89,18 @@ async def run_bot(settings: Settings) -> int:
 
 
 async def _run_with_database(settings: Settings) -> int:
-    async with SqliteTaskStore(settings.database_path) as store, build_client(settings) as client:
+    async with (
+        SqliteTaskStore(settings.database_path) as store,
+        build_client(settings) as client,
+        build_asset_client(settings) as asset_http,
+    ):
         engine = TaskEngine(client, store, config=engine_config(settings))
-        bot = MindProxyBot(settings=settings, engine=engine, sync_commands=settings.sync_commands_on_start)
+        bot = MindProxyBot(
+            settings=settings,
+            engine=engine,
+            asset_http=asset_http,
+            sync_commands=settings.sync_commands_on_start,
+        )
         async with bot:
             stop = asyncio.Event()
             loop = asyncio.get_running_loop()

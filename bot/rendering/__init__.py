@@ -27,6 +27,9 @@ from bot.rendering.ephemeral import (
     unknown_model_message,
 )
 from bot.rendering.media import (
+    MEDIA_ATTACHED,
+    MEDIA_PENDING,
+    MEDIA_SKIPPED,
     MediaSource,
     attached_filename,
     media_note_download_failed,
@@ -56,6 +59,9 @@ from bot.rendering.task_messages import (
 from bot.rendering.text import message_link
 
 __all__ = [
+    "MEDIA_ATTACHED",
+    "MEDIA_PENDING",
+    "MEDIA_SKIPPED",
     "DisplayState",
     "MediaSource",
     "RenderedMessage",

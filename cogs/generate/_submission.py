@@ -73,6 +73,7 @@ def new_task(
         },
         reply_token=interaction.token,
         reply_token_expires_at=interaction.expires_at,
+        upload_limit=interaction.filesize_limit,
     )
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from bot.frontend.delivery.failures import (
     UNKNOWN_WEBHOOK,
     bot_token_refused,
     describe_failure,
+    file_refused,
     may_pass,
     minimal_if_invalid,
 )
@@ -39,6 +40,7 @@ from bot.frontend.delivery.task_state import MessageState
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
     from bot.engine.task_engine import TaskEngine
+    from bot.frontend.delivery.downloads import DownloadedFile
 
 log = logging.getLogger(__name__)
 
@@ -57,12 +59,21 @@ class StatusEditor:
         self._channel_budget = channel_budget
 
     async def show(
-        self, record: TaskRecord, rendered: rendering.RenderedMessage, state: MessageState, *, final: bool
+        self,
+        record: TaskRecord,
+        rendered: rendering.RenderedMessage,
+        state: MessageState,
+        *,
+        final: bool,
+        files: Sequence[DownloadedFile] = (),
     ) -> bool:
         """Show `rendered` in the status message: True once shown, False when the message turned out
-        unusable (`state.status_unusable`). Raises ChannelBusyError (progress only) and what may pass."""
+        unusable (`state.status_unusable`). Raises ChannelBusyError (progress only) and what may pass.
+
+        `files` replace the message's attachments (an edit without files keeps them); Discord refusing
+        a file (413) is raised, since the message itself is still usable."""
         if self._usable_token(record, state) is not None:
-            shown = await self._show_by_token(record, rendered, state, final=final)
+            shown = await self._show_by_token(record, rendered, state, final=final, files=files)
             if shown is not None:
                 return shown
         if record.message_id is None:
@@ -74,12 +85,12 @@ class StatusEditor:
         ).get_partial_message(record.message_id)
 
         async def edit(shown: rendering.RenderedMessage) -> None:
-            await message.edit(**self._fields(record, shown))
+            await message.edit(**self._fields(record, shown, files))
 
         try:
             await self._send(edit, record, rendered, state)
         except discord.HTTPException as error:
-            if may_pass(error) or bot_token_refused(error):
+            if may_pass(error) or bot_token_refused(error) or (files and file_refused(error)):
                 raise
             return self._unusable(
                 record, state, f"the channel route refused it ({describe_failure(error)})", final=final
@@ -99,7 +110,13 @@ class StatusEditor:
         return record.reply_token if usable else None
 
     async def _show_by_token(
-        self, record: TaskRecord, rendered: rendering.RenderedMessage, state: MessageState, *, final: bool
+        self,
+        record: TaskRecord,
+        rendered: rendering.RenderedMessage,
+        state: MessageState,
+        *,
+        final: bool,
+        files: Sequence[DownloadedFile],
     ) -> bool | None:
         """True once shown, False when the message is gone, None when the channel route should try."""
         token = self._usable_token(record, state)
@@ -109,12 +126,12 @@ class StatusEditor:
         webhook = discord.Webhook.partial(self._client.application_id or 0, token, client=self._client)
 
         async def edit(shown: rendering.RenderedMessage) -> None:
-            await webhook.edit_message(message_id, **self._fields(record, shown))
+            await webhook.edit_message(message_id, **self._fields(record, shown, files))
 
         try:
             await self._send(edit, record, rendered, state)
         except discord.HTTPException as error:
-            if may_pass(error):
+            if may_pass(error) or (files and file_refused(error)):
                 raise
             if error.status == 404 and error.code == UNKNOWN_MESSAGE:
                 return self._unusable(record, state, "it was deleted", final=final)
@@ -158,12 +175,18 @@ class StatusEditor:
         state.last_edit_at = time.monotonic()
 
     @staticmethod
-    def _fields(record: TaskRecord, rendered: rendering.RenderedMessage) -> dict[str, Any]:
-        return {
+    def _fields(
+        record: TaskRecord, rendered: rendering.RenderedMessage, files: Sequence[DownloadedFile] = ()
+    ) -> dict[str, Any]:
+        fields: dict[str, Any] = {
             "content": rendered.content,
             "embeds": list(rendered.embeds),
             "view": status_view(record, rendered),
         }
+        if files:
+            # Fresh discord.File objects for every attempt: an upload consumes the one it sends.
+            fields["attachments"] = [file.discord_file() for file in files]
+        return fields
 
     @staticmethod
     def _unusable(record: TaskRecord, state: MessageState, why: str, *, final: bool) -> bool:

@@ -256,7 +256,7 @@ class HttpFrontend:
         if fault is not None and fault.aborts:
             reset_connection(request)
             return response  # never written: the connection is gone
-        hold = faults.hold_for(kind, request.method)
+        hold = faults.hold_for(kind, request.method, path)
         if hold is not None:
             await hold.wait()
         return response

@@ -17,7 +17,7 @@ from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.generate", "cogs.cancel")
+EXTENSIONS: tuple[str, ...] = ("cogs.generate", "cogs.cancel", "cogs.notify")
 
 
 def minimal_intents() -> discord.Intents:

@@ -106,20 +106,20 @@ async def test_the_bot_stops_with_one_line_naming_a_missing_setting(tmp_path: Pa
     ]
 
 
-async def test_sync_publishes_the_three_commands_to_one_guild(fakes, tmp_path: Path) -> None:
+async def test_sync_publishes_the_commands_to_one_guild(fakes, tmp_path: Path) -> None:
     discord_fake, gateway = fakes
     code, output = await run_module(
         "sync", "--guild", str(discord_fake.guild_id), cwd=tmp_path, env=good_env(discord_fake, gateway)
     )
     assert code == 0, output
     names = sorted(c["name"] for c in discord_fake.commands[discord_fake.guild_id])
-    assert names == ["cancel", "imagine", "video"]
+    assert names == ["cancel", "imagine", "notify", "video"]
     imagine = next(c for c in discord_fake.commands[discord_fake.guild_id] if c["name"] == "imagine")
     prompt = next(o for o in imagine["options"] if o["name"] == "prompt")
     assert prompt["max_length"] == 6000  # Discord's own limit; MAX_PROMPT_LENGTH is checked in code
     assert prompt["required"] is True
     assert all(o.get("description") for o in imagine["options"])
-    assert "synced 3 commands" in output
+    assert "synced 4 commands" in output
 
 
 async def test_health_reads_the_heartbeat(tmp_path: Path) -> None:

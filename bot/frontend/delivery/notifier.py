@@ -4,8 +4,8 @@ Progress is coalesced per task by a timer (at most one edit per `min_edit_interv
 that fails in any way is logged and forgotten, since the next one or the final carries the state. The
 final edits the status message (status_edits.py) and posts the result (result_posts.py), raising only
 for failures that may pass, so the engine re-delivers it later with backoff. Once the result is out,
-its message id is stored and its file is re-hosted in the background (rehosting.py), without
-waiting for the download.
+its message id is stored, its file is re-hosted in the background (rehosting.py) and the requester
+gets the DM they asked for with /notify (completion_dm.py); none of these waits for a download.
 """
 
 from __future__ import annotations
@@ -21,6 +21,7 @@ from bot import rendering
 from bot.background import create_task
 from bot.engine.notifier import TaskUpdate
 from bot.frontend.delivery.channel_budget import ChannelEditBudget
+from bot.frontend.delivery.completion_dm import CompletionNotice
 from bot.frontend.delivery.failures import describe_failure
 from bot.frontend.delivery.rehosting import MediaRehoster
 from bot.frontend.delivery.result_posts import Posted, ResultPoster
@@ -62,6 +63,7 @@ class DiscordNotifier:
         self._media = MediaRehoster(
             engine, self._editor, self._poster, downloader, min_edit_interval=min_edit_interval
         )
+        self._notice = CompletionNotice(client, engine)
         self._states: dict[str, MessageState] = {}
         self._timers: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -203,12 +205,15 @@ class DiscordNotifier:
             return state.posted
 
     async def _after_the_result(self, record: TaskRecord, posted: Posted, state: MessageState) -> None:
-        """Once the result is out: keep its id (for Delete and /show) and start re-hosting its file (in
-        the background, pending in the store from here on). A store failure raises, and the engine's
-        retry resumes at the first step not done."""
+        """Once the result is out: keep its id (for Delete and /show), start re-hosting its file (in
+        the background, pending in the store from here on) and send the DM of /notify. A store
+        failure raises, and the engine's retry resumes at the first step not done."""
         if posted.message_id is not None and not state.reply_recorded:
             await self._engine.set_reply_message(record.key, message_id=posted.message_id)
             state.reply_recorded = True
         if not state.media_followed:
             await self._media.follow(record, last_edit_at=state.last_edit_at)
             state.media_followed = True
+        if not state.notice_sent:
+            await self._notice.send(record, posted)
+            state.notice_sent = True

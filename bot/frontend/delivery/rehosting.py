@@ -139,8 +139,11 @@ class MediaRehoster:
         wait = self._not_before.get(record.key, 0.0) - time.monotonic()
         if wait > 0:
             await asyncio.sleep(wait)
+        then = (
+            "the result's file will be posted as a message of its own" if files else "its note is not shown"
+        )
         return await self._editor.show(
-            record, rendering.render_status(record), state, final=True, files=files
+            record, rendering.render_status(record), state, final=True, files=files, then=then
         )
 
     async def _rehost(self, downloader: AssetDownloader, record: TaskRecord, url: str) -> None:

@@ -66,18 +66,20 @@ class StatusEditor:
         *,
         final: bool,
         files: Sequence[DownloadedFile] = (),
+        then: str = "the result will be posted as a new message",
     ) -> bool:
         """Show `rendered` in the status message: True once shown, False when the message turned out
         unusable (`state.status_unusable`). Raises ChannelBusyError (progress only) and what may pass.
 
         `files` replace the message's attachments (an edit without files keeps them); Discord refusing
-        a file (413) is raised, since the message itself is still usable."""
+        a file (413) is raised, since the message itself is still usable. `then` says in the log what
+        happens instead when the message is unusable."""
         if self._usable_token(record, state) is not None:
-            shown = await self._show_by_token(record, rendered, state, final=final, files=files)
+            shown = await self._show_by_token(record, rendered, state, final=final, files=files, then=then)
             if shown is not None:
                 return shown
         if record.message_id is None:
-            return self._unusable(record, state, "it was never shown", final=final)
+            return self._unusable(record, state, "it was never shown", final=final, then=then)
         if not final and not self._channel_budget.try_take(record.channel_id):
             raise ChannelBusyError
         message = self._client.get_partial_messageable(
@@ -93,7 +95,11 @@ class StatusEditor:
             if may_pass(error) or bot_token_refused(error) or (files and file_refused(error)):
                 raise
             return self._unusable(
-                record, state, f"the channel route refused it ({describe_failure(error)})", final=final
+                record,
+                state,
+                f"the channel route refused it ({describe_failure(error)})",
+                final=final,
+                then=then,
             )
         return True
 
@@ -117,6 +123,7 @@ class StatusEditor:
         *,
         final: bool,
         files: Sequence[DownloadedFile],
+        then: str,
     ) -> bool | None:
         """True once shown, False when the message is gone, None when the channel route should try."""
         token = self._usable_token(record, state)
@@ -134,7 +141,7 @@ class StatusEditor:
             if may_pass(error) or (files and file_refused(error)):
                 raise
             if error.status == 404 and error.code == UNKNOWN_MESSAGE:
-                return self._unusable(record, state, "it was deleted", final=final)
+                return self._unusable(record, state, "it was deleted", final=final, then=then)
             state.token_dead = True
             level = logging.ERROR if final else logging.WARNING
             log.log(
@@ -189,14 +196,15 @@ class StatusEditor:
         return fields
 
     @staticmethod
-    def _unusable(record: TaskRecord, state: MessageState, why: str, *, final: bool) -> bool:
+    def _unusable(record: TaskRecord, state: MessageState, why: str, *, final: bool, then: str) -> bool:
         state.status_unusable = True
         level = logging.ERROR if final else logging.WARNING
         log.log(
             level,
-            "task %s: giving up the status message %s: %s; the result will be posted as a new message",
+            "task %s: giving up the status message %s: %s; %s",
             record.key,
             record.message_id,
             why,
+            then,
         )
         return False

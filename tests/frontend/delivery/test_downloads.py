@@ -91,3 +91,17 @@ async def test_only_http_and_https_are_fetched_and_a_dead_host_is_a_failed_downl
 def test_the_limit_is_the_one_stored_with_the_request_else_10_mib() -> None:
     assert upload_limit_of(image_done(upload_limit=50 * 1024 * 1024)) == 50 * 1024 * 1024
     assert upload_limit_of(image_done()) == DEFAULT_UPLOAD_LIMIT == 10 * 1024 * 1024
+
+
+async def test_a_file_of_several_mebibytes_arrives_whole_and_uploads_from_where_it_waits(
+    fake_gateway: FakeGateway, downloader: AssetDownloader
+) -> None:
+    size = 3 * 1024 * 1024  # above the part kept in memory: it waits in a temporary file
+    url = fake_gateway.asset_url("large.png", size=size, chunked=True)
+    with await downloader.download(url, limit=4 * 1024 * 1024, stem="k") as file:
+        expected = placeholder_png() + bytes(size - len(placeholder_png()))
+        assert file.read() == expected
+        for _ in range(2):  # every attempt of an upload gets a fresh discord.File over the same bytes
+            upload = file.discord_file()
+            assert (upload.filename, upload.fp.read()) == ("k.png", expected)
+            upload.close()

@@ -84,6 +84,8 @@ class Settings(BaseSettings):
 
     # Minimum seconds between two edits of one status message (Discord rate-limits edits).
     status_edit_interval: float = Field(default=2.0, ge=0, le=60)
+    # Seconds one download of a result file may take before the result stays a link (with a note).
+    result_download_timeout: float = Field(default=60.0, gt=0, le=600)
     max_active_per_user: int = Field(default=3, ge=1, le=100)
     max_image_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     # Longest prompt accepted; 6000 is Discord's limit for a string option (the option's max_length).

@@ -15,6 +15,7 @@ from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
+from bot.app.runtime import build_asset_client
 from bot.engine.api.client import TaskApiClient
 from bot.engine.config import EngineConfig
 from bot.engine.store.sqlite.store import SqliteTaskStore
@@ -80,11 +81,17 @@ async def running_bot(
             max_retry_wait=0.5,
             backoff_base=0.05,
         ) as client,
+        build_asset_client(settings) as asset_http,
     ):
-        bot = MindProxyBot(settings=settings, engine=TaskEngine(client, store, config=config))
+        engine = TaskEngine(client, store, config=config)
+        bot = MindProxyBot(settings=settings, engine=engine, asset_http=asset_http)
         if notifier:
             bot.notifier = DiscordNotifier(
-                bot, bot.engine, min_edit_interval=settings.status_edit_interval, **notifier
+                bot,
+                bot.engine,
+                min_edit_interval=settings.status_edit_interval,
+                downloader=bot.downloader,
+                **notifier,
             )
         async with bot, run_bot(bot, discord):
             yield bot

@@ -1,7 +1,8 @@
 """Builds the long-lived resources once and runs the bot until SIGTERM/SIGINT.
 
-Settings, the task store and the httpx client are made here, handed to the engine and the bot, and
-closed here in reverse order (python-discord/bot and discord.py's advanced_startup.py style).
+Settings, the task store and the two httpx clients (the gateway's, and one without credentials for
+result files) are made here, handed to the engine and the bot, and closed here in reverse order
+(python-discord/bot and discord.py's advanced_startup.py style).
 
 `DATABASE_URL` picks the store: a SQLite file serves one process (a second one is refused by a lock
 file); a PostgreSQL database is shared by any number of processes, which split the polling with
@@ -17,6 +18,7 @@ import signal
 from collections.abc import AsyncIterator
 
 import discord
+import httpx
 from discord.utils import setup_logging
 
 from bot.app.heartbeat import beat, heartbeat_path
@@ -32,6 +34,7 @@ from bot.engine.store.postgres.store import PostgresTaskStore
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.engine.task_engine import TaskEngine
 from bot.frontend.client import MindProxyBot
+from bot.frontend.delivery.downloads import asset_http_client
 from bot.frontend.log_redaction import INTERACTION_TOKEN_PATTERNS
 from bot.settings import Settings
 
@@ -65,6 +68,11 @@ def engine_config(settings: Settings) -> EngineConfig:
         retention=settings.task_retention_days * 86400,
         lease_seconds=settings.lease_seconds,
     )
+
+
+def build_asset_client(settings: Settings) -> httpx.AsyncClient:
+    """The client that downloads result files: separate from the gateway's, which carries the API key."""
+    return asset_http_client(timeout=settings.result_download_timeout)
 
 
 def build_client(settings: Settings, rate_limiter: RequestRateLimiter | None = None) -> TaskApiClient:
@@ -120,9 +128,18 @@ async def shared_ceiling(
 
 async def _run_with_database(settings: Settings) -> int:
     limiter = RequestRateLimiter(settings.gateway_max_rps)
-    async with build_store(settings) as store, build_client(settings, limiter) as client:
+    async with (
+        build_store(settings) as store,
+        build_client(settings, limiter) as client,
+        build_asset_client(settings) as asset_http,
+    ):
         engine = TaskEngine(client, store, config=engine_config(settings))
-        bot = MindProxyBot(settings=settings, engine=engine, sync_commands=settings.sync_commands_on_start)
+        bot = MindProxyBot(
+            settings=settings,
+            engine=engine,
+            asset_http=asset_http,
+            sync_commands=settings.sync_commands_on_start,
+        )
         # The ceiling is left after the bot closed, which stops the engine: no request follows.
         async with shared_ceiling(store, limiter, settings, engine.owner), bot:
             stop = asyncio.Event()

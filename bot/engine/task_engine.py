@@ -164,3 +164,26 @@ class TaskEngine:
     async def update_message(self, key: str, *, message_id: int | None, drop_reply_token: bool) -> None:
         """Record where the task is shown now (after a fallback), or forget an expired reply token."""
         await self._store.set_message(key, message_id=message_id, clear_reply_token=drop_reply_token)
+
+    # -- what the front end keeps about results and users ---------------------------------------------
+
+    async def set_reply_message(self, key: str, *, message_id: int) -> None:
+        """Remember the result reply (or standalone result, or DM) posted for this task."""
+        await self._store.set_reply_message(key, message_id=message_id)
+
+    async def set_media(
+        self, key: str, *, state: str, filename: str | None = None, note: str | None = None
+    ) -> TaskRecord | None:
+        """Record the re-hosted result file's state ("pending", "attached", "skipped"); see TaskRecord."""
+        return await self._store.set_media(key, state=state, filename=filename, note=note)
+
+    async def media_pending(self, *, limit: int) -> list[TaskRecord]:
+        """Tasks whose file was being re-hosted when the last run stopped, oldest first."""
+        return await self._store.media_pending(limit=limit)
+
+    async def notify_dm(self, user_id: int) -> bool:
+        """Whether the user asked for a DM when their jobs end."""
+        return await self._store.notify_dm(user_id)
+
+    async def set_notify_dm(self, user_id: int, *, enabled: bool) -> None:
+        await self._store.set_notify_dm(user_id, enabled=enabled, now=self._clock())

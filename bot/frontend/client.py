@@ -6,16 +6,18 @@ import logging
 from collections.abc import Sequence
 
 import discord
+import httpx
 from discord.ext import commands
 
 from bot.engine.task_engine import TaskEngine
 from bot.frontend.command_tree import BotCommandTree
+from bot.frontend.delivery.downloads import AssetDownloader
 from bot.frontend.delivery.notifier import DiscordNotifier
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
 
-EXTENSIONS: tuple[str, ...] = ("cogs.generate", "cogs.cancel", "cogs.results", "cogs.history")
+EXTENSIONS: tuple[str, ...] = ("cogs.generate", "cogs.cancel", "cogs.results", "cogs.history", "cogs.notify")
 
 
 def minimal_intents() -> discord.Intents:
@@ -32,9 +34,12 @@ class MindProxyBot(commands.Bot):
         *,
         settings: Settings,
         engine: TaskEngine,
+        asset_http: httpx.AsyncClient | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         sync_commands: bool = False,
     ) -> None:
+        """`asset_http` downloads result files to re-host them (a client without credentials, built
+        with `asset_http_client`); without it results stay links (as for `python -m bot sync`)."""
         super().__init__(
             # No text commands: a mention prefix avoids needing the message-content intent.
             command_prefix=commands.when_mentioned,
@@ -46,7 +51,12 @@ class MindProxyBot(commands.Bot):
         )
         self.settings = settings
         self.engine = engine
-        self.notifier = DiscordNotifier(self, engine, min_edit_interval=settings.status_edit_interval)
+        self.downloader = (
+            AssetDownloader(asset_http, timeout=settings.result_download_timeout) if asset_http else None
+        )
+        self.notifier = DiscordNotifier(
+            self, engine, min_edit_interval=settings.status_edit_interval, downloader=self.downloader
+        )
         self._extensions = tuple(extensions)
         self._sync_commands = sync_commands
 
@@ -56,6 +66,9 @@ class MindProxyBot(commands.Bot):
             await self.load_extension(extension)
         self.engine.set_notifier(self.notifier)
         await self.engine.start()
+        resumed = await self.notifier.resume_media()
+        if resumed:
+            log.info("re-hosting %d result file(s) left pending by the last run", resumed)
         if self._sync_commands:
             await self.sync_commands(self.settings.sync_guild_id)
         log.info("bot set up: %d extensions, poller running", len(self._extensions))

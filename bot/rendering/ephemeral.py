@@ -162,3 +162,13 @@ def invalid_option_message(option: str, value: object) -> str:
 
 def guild_only_message() -> str:
     return "This command works in a server channel, not in direct messages."
+
+
+def notify_setting_message(enabled: bool) -> str:
+    """The answer to /notify: the setting as it is now, and what it means."""
+    if enabled:
+        return (
+            "🔔 Job DMs are **on**: when one of your jobs ends, I will send you a DM with a link to its "
+            "result. Turn them off with `/notify off`."
+        )
+    return "🔕 Job DMs are **off**: you hear about your jobs in the channel only. `/notify on` turns them on."

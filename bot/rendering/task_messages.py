@@ -14,6 +14,7 @@ import discord
 
 from bot.engine.api.models import LocalOutcome, ResultAssets, TaskType
 from bot.engine.store.interface import TaskRecord
+from bot.rendering.media import attached_video, embed_picture, media_note_line
 from bot.rendering.states import (
     DisplayState,
     advice,
@@ -42,6 +43,7 @@ from bot.rendering.text import (
     format_duration,
     inline_code,
     markdown_link,
+    message_link,
     one_line,
     quote_block,
     truncate,
@@ -100,7 +102,9 @@ def footer_text(record: TaskRecord) -> str:
 def render_status(record: TaskRecord) -> RenderedMessage:
     """The public status message: prompt, model and status; the result once there is one."""
     state = display_state(record)
-    content = _player_line(record.result) if state is DisplayState.DONE else None
+    # An attached video plays from its file; the service's URL in the content would add a second player.
+    done = state is DisplayState.DONE and not attached_video(record)
+    content = _player_line(record.result) if done else None
     return RenderedMessage(
         content=content,
         embeds=(build_task_embed(record),),
@@ -130,7 +134,7 @@ def build_task_embed(record: TaskRecord) -> discord.Embed:
     for name, value in fields:
         embed.add_field(name=name, value=value, inline=True)
     embed.set_footer(text=footer)
-    picture = _picture_url(record.result) if state is DisplayState.DONE else None
+    picture = embed_picture(record) if state is DisplayState.DONE else None
     if picture is not None:
         embed.set_image(url=picture)
     return embed
@@ -162,7 +166,8 @@ def _state_block(record: TaskRecord, state: DisplayState) -> str:
     elif state is DisplayState.OTHER:
         lines = [f"{emoji} **{status_label(record)}** · since {discord_timestamp(record.created_at)}"]
     elif state is DisplayState.DONE:
-        lines = [_done_line(record), *_asset_links(record.result)]
+        note = media_note_line(record)
+        lines = [_done_line(record), *_asset_links(record.result), *([note] if note else [])]
     elif state is DisplayState.UNREADABLE:
         found = (
             [markdown_link(label, url) for label, url in _extra_urls(record.result)] if record.result else []
@@ -237,13 +242,6 @@ def _extra_urls(result: ResultAssets) -> list[tuple[str, str]]:
     return found[:EXTRA_LINKS_LIMIT]
 
 
-def _picture_url(result: ResultAssets | None) -> str | None:
-    """The picture shown inline: the image, or a video's thumbnail."""
-    if result is None:
-        return None
-    return usable_url(result.image_url) or usable_url(result.thumbnail_url)
-
-
 def _player_line(result: ResultAssets | None) -> str | None:
     """A bare video URL: in message content Discord turns it into a player."""
     if result is None:
@@ -258,8 +256,12 @@ def _player_line(result: ResultAssets | None) -> str | None:
 
 
 def render_result_reply(record: TaskRecord) -> RenderedMessage:
-    """The reply under the status message when a task ends; the only message that pings the requester."""
-    return RenderedMessage(content=_result_text(record, mention=True), embeds=())
+    """The reply under the status message when a task ends; the only message that pings the requester.
+    A result links to the status message, which shows it (and soon carries its file)."""
+    shown_at = None
+    if display_state(record) is DisplayState.DONE and record.message_id is not None:
+        shown_at = message_link(record.guild_id, record.channel_id, record.message_id)
+    return RenderedMessage(content=_result_text(record, mention=True, shown_at=shown_at), embeds=())
 
 
 def render_standalone_result(record: TaskRecord) -> RenderedMessage:
@@ -279,7 +281,9 @@ def render_dm_result(record: TaskRecord, *, channel_id: int, guild_id: int | Non
     )
 
 
-def _result_text(record: TaskRecord, *, mention: bool, lead: str | None = None) -> str:
+def _result_text(
+    record: TaskRecord, *, mention: bool, lead: str | None = None, shown_at: str | None = None
+) -> str:
     """Plain text of a task's outcome: who asked, what for, and the result or the reason it failed.
 
     The asset URL is never cut (a cut URL is a broken one); the quoted prompt and the reason share
@@ -288,7 +292,7 @@ def _result_text(record: TaskRecord, *, mention: bool, lead: str | None = None) 
     state = display_state(record)
     noun = task_noun(record.task_type)
     model = inline_code(discord.utils.escape_mentions(record.model), 120)
-    head = f"{state_emoji(state)} {_outcome_sentence(state, noun)} · {model}"
+    head = f"{state_emoji(state)} {outcome_sentence(state, noun)} · {model}"
     if state is DisplayState.DONE and record.result is not None and record.result.seed is not None:
         head += f" · seed {inline_code(str(record.result.seed), 60)}"
     head += f" · id {inline_code(discord.utils.escape_mentions(task_id_of(record)), 80)}"
@@ -300,6 +304,8 @@ def _result_text(record: TaskRecord, *, mention: bool, lead: str | None = None) 
     reason = ""
     if state is DisplayState.DONE:
         after.extend(_content_links(record.result))
+        if shown_at is not None:
+            after.append(f"Shown here: {shown_at}")
     elif state is DisplayState.UNREADABLE:
         after.extend(_content_links(record.result))
         after.append(advice(record) or "")
@@ -331,7 +337,7 @@ def _result_text(record: TaskRecord, *, mention: bool, lead: str | None = None) 
     return truncate("\n".join(lines), CONTENT_LIMIT)
 
 
-def _outcome_sentence(state: DisplayState, noun: str) -> str:
+def outcome_sentence(state: DisplayState, noun: str) -> str:
     sentences = {
         DisplayState.QUEUED: f"Your {noun} is queued",
         DisplayState.PROCESSING: f"Your {noun} is being made",

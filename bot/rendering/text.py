@@ -134,3 +134,9 @@ def markdown_link(label: str, url: str) -> str:
     safe_url = url.replace("(", "%28").replace(")", "%29")
     safe_label = label.replace("[", "(").replace("]", ")")
     return f"[{safe_label}]({safe_url})"
+
+
+def message_link(guild_id: int | None, channel_id: int, message_id: int) -> str:
+    """A Discord message link (a jump link), in a server or in DMs."""
+    server = guild_id if guild_id is not None else "@me"
+    return f"https://discord.com/channels/{server}/{channel_id}/{message_id}"

@@ -113,13 +113,13 @@ async def test_sync_publishes_every_command_to_one_guild(fakes, tmp_path: Path) 
     )
     assert code == 0, output
     names = sorted(c["name"] for c in discord_fake.commands[discord_fake.guild_id])
-    assert names == ["cancel", "imagine", "show", "tasks", "video"]
+    assert names == ["cancel", "imagine", "notify", "show", "tasks", "video"]
     imagine = next(c for c in discord_fake.commands[discord_fake.guild_id] if c["name"] == "imagine")
     prompt = next(o for o in imagine["options"] if o["name"] == "prompt")
     assert prompt["max_length"] == 6000  # Discord's own limit; MAX_PROMPT_LENGTH is checked in code
     assert prompt["required"] is True
     assert all(o.get("description") for o in imagine["options"])
-    assert "synced 5 commands" in output
+    assert "synced 6 commands" in output
 
 
 async def test_health_reads_the_heartbeat(tmp_path: Path) -> None:

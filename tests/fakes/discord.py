@@ -16,6 +16,10 @@ Several guilds, overwrites, threads, shards::
     await fake.slash_command("imagine", {"prompt": "x"}, user="alice", channel=thread)
     fake.gateway.connections[0].guild_ids("INTERACTION_CREATE")           # what each shard got
 
+Uploaded files keep their bytes: `message.files` (name, content type, data per attachment, as an edit
+kept or replaced them), `message.embed_image_file()` (the file an embed shows through `attachment://`),
+`call.uploads`; `fake.upload_limit` is sent with interactions and refuses larger files (413/40005).
+
 Modules: discord_model (data), discord_channels (channels, threads, overwrites), discord_guilds (guilds,
 members, roles; the model half of FakeDiscord), discord_permissions (Discord's permission computation),
 discord_rules (limits, mentions), discord_http (routing, rate limits), discord_messages (create/edit),
@@ -53,7 +57,7 @@ from tests.fakes.discord_model import (
     FakeUser,
     RecordedCall,
 )
-from tests.fakes.discord_payloads import command_data, interaction_base
+from tests.fakes.discord_payloads import ATTACHMENT_SIZE_LIMIT, command_data, interaction_base
 from tests.fakes.discord_rest import RestHandlers
 
 __all__ = [
@@ -94,8 +98,11 @@ class FakeDiscord(GuildWorld):
         heartbeat_interval_ms: int = 41250,
         nonce_window: float = 300.0,
         shard_count: int = 1,
+        upload_limit: int = ATTACHMENT_SIZE_LIMIT,
     ) -> None:
         self.token = token
+        # The largest file Discord takes per attachment (413/40005 above it), sent with interactions.
+        self.upload_limit = upload_limit
         # How long a send with `enforce_nonce` returns the earlier message ("a few minutes", per Discord).
         self.nonce_window = nonce_window
         self.callback_deadline = callback_deadline

@@ -57,9 +57,15 @@ class Hold:
     released: asyncio.Event = field(default_factory=asyncio.Event)
     waiting: int = 0
     held: int = 0
+    path: str | None = None  # only requests whose path contains this, e.g. one channel's "/channels/1/"
 
-    def matches(self, kind: str, method: str) -> bool:
-        return not self.released.is_set() and self.kind == kind and self.method in (None, method)
+    def matches(self, kind: str, method: str, path: str) -> bool:
+        return (
+            not self.released.is_set()
+            and self.kind == kind
+            and self.method in (None, method)
+            and (self.path is None or self.path in path)
+        )
 
     def release(self) -> None:
         self.released.set()
@@ -113,8 +119,8 @@ class Faults:
         """
         self.armed.append(Fault(kind, method, n, None, after_processing=after_processing, path=path))
 
-    def hold(self, kind: str, *, method: str | None = None) -> Hold:
-        hold = Hold(kind, method)
+    def hold(self, kind: str, *, method: str | None = None, path: str | None = None) -> Hold:
+        hold = Hold(kind, method, path=path)
         self.holds.append(hold)
         return hold
 
@@ -132,8 +138,8 @@ class Faults:
                 return fault
         return None
 
-    def hold_for(self, kind: str, method: str) -> Hold | None:
-        return next((hold for hold in self.holds if hold.matches(kind, method)), None)
+    def hold_for(self, kind: str, method: str, path: str) -> Hold | None:
+        return next((hold for hold in self.holds if hold.matches(kind, method, path)), None)
 
 
 def reset_connection(request: web.Request) -> None:

@@ -78,6 +78,7 @@ class GuildWorld:
 
     gateway: Gateway
     commands: dict[int | None, list[dict[str, Any]]]  # synced commands by guild id (None: global)
+    upload_limit: int  # bytes per file; interactions carry it as attachment_size_limit
 
     def _build_world(self, *, shard_count: int, channels: Iterable[str], users: Iterable[str]) -> None:
         self.shard_count = shard_count

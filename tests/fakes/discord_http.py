@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import mimetypes
 import re
 import time
 from collections.abc import Awaitable, Callable
@@ -13,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import BodyPartReader, web
 
 from tests.fakes.discord_faults import ABORTED, Fault, reset_connection
-from tests.fakes.discord_model import RecordedCall
+from tests.fakes.discord_model import RecordedCall, UploadedFile
 
 if TYPE_CHECKING:
     from tests.fakes.discord import FakeDiscord
@@ -58,7 +59,7 @@ class ApiRequest:
     params: dict[str, str]  # regex groups of the route
     query: dict[str, str]
     json: Any
-    files: list[str]
+    files: list[UploadedFile]
     headers: dict[str, str]
 
 
@@ -163,11 +164,11 @@ def too_many_requests(kind: str, retry_after: float, *, via: bool, limit: int) -
     return json_reply(body, status=429, headers=headers)
 
 
-async def parse_body(request: web.Request) -> tuple[Any, list[str]]:
-    """JSON body or multipart (payload_json + files[n]); returns (json, uploaded filenames)."""
+async def parse_body(request: web.Request) -> tuple[Any, list[UploadedFile]]:
+    """JSON body or multipart (payload_json + files[n]); returns (json, uploaded files)."""
     if request.content_type.startswith("multipart/"):
         payload: Any = None
-        files: list[str] = []
+        files: list[UploadedFile] = []
         reader = await request.multipart()
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader):
@@ -175,11 +176,28 @@ async def parse_body(request: web.Request) -> tuple[Any, list[str]]:
             if part.name == "payload_json":
                 payload = json.loads(await part.text())
             else:
-                await part.read()
-                files.append(part.filename or part.name or "file")
+                data = bytes(await part.read())
+                filename = part.filename or part.name or "file"
+                files.append(UploadedFile(_file_index(part.name, len(files)), filename, _type_of(part), data))
         return payload, files
     raw = await request.read()
     return (json.loads(raw) if raw else None), []
+
+
+def _file_index(name: str | None, fallback: int) -> int:
+    """n of a `files[n]` part, which the payload's `attachments` entries name as their id."""
+    found = re.fullmatch(r"files\[(\d+)\]", name or "")
+    return int(found.group(1)) if found else fallback
+
+
+def _type_of(part: BodyPartReader) -> str | None:
+    """The type Discord reports for an upload: the part's own, else guessed from its name (discord.py
+    sends every file as application/octet-stream)."""
+    declared = (part.headers.get("Content-Type") or "").split(";")[0].strip().lower()
+    if declared and declared != "application/octet-stream":
+        return declared
+    guessed, _ = mimetypes.guess_type(part.filename or "")
+    return guessed or (declared or None)
 
 
 class HttpFrontend:
@@ -231,13 +249,14 @@ class HttpFrontend:
                 status=ABORTED if fault is not None and fault.aborts else response.status,
                 time=started,
                 query=dict(request.query),
-                files=files,
+                files=[upload.filename for upload in files],
+                uploads=files,
             )
         )
         if fault is not None and fault.aborts:
             reset_connection(request)
             return response  # never written: the connection is gone
-        hold = faults.hold_for(kind, request.method)
+        hold = faults.hold_for(kind, request.method, path)
         if hold is not None:
             await hold.wait()
         return response
@@ -247,7 +266,7 @@ class HttpFrontend:
         request: web.Request,
         path: str,
         body: Any,
-        files: list[str],
+        files: list[UploadedFile],
         matched: tuple[RouteSpec, dict[str, str]] | None,
     ) -> web.StreamResponse:
         if matched is None:

@@ -14,6 +14,8 @@ from tests.fakes.discord_model import (
     FakeMessage,
     FakeUser,
     MessageState,
+    StoredFile,
+    UploadedFile,
 )
 from tests.fakes.discord_rules import compute_pings, is_empty_create, validate_message
 
@@ -56,7 +58,7 @@ class MessageStore:
         components: list[dict[str, Any]],
         flags: int,
         allowed_mentions: dict[str, Any] | None,
-        attachments: list[str],
+        files: list[StoredFile],
         replied_user_id: int | None,
     ) -> MessageState:
         fake = self.fake
@@ -81,7 +83,7 @@ class MessageStore:
             components=components,
             flags=flags,
             allowed_mentions=allowed_mentions,
-            attachments=attachments,
+            files=files,
             pinged_users=users,
             pinged_roles=roles,
             pinged_everyone=everyone,
@@ -99,7 +101,7 @@ class MessageStore:
         self,
         channel: FakeChannel,
         body: dict[str, Any] | None,
-        files: list[str],
+        files: list[UploadedFile],
         *,
         route: str,
         author: FakeUser,
@@ -113,6 +115,7 @@ class MessageStore:
             raise invalid_form(errors)
         if not allow_empty and is_empty_create(body, len(files)):
             raise ApiError(400, 50006, "Cannot send an empty message")
+        self._check_sizes(files)
         flags = (int(body.get("flags") or 0) & _SETTABLE_FLAGS) | extra_flags
         if interaction_id is None:
             flags &= ~FLAG_EPHEMERAL
@@ -124,7 +127,7 @@ class MessageStore:
             components=body.get("components") or [],
             flags=flags,
             allowed_mentions=body.get("allowed_mentions"),
-            attachments=list(files),
+            files=self._attachments([], body, files),
             replied_user_id=self._replied_user(reference),
         )
         message = FakeMessage(
@@ -145,12 +148,13 @@ class MessageStore:
         return message
 
     def edit(
-        self, message: FakeMessage, body: dict[str, Any] | None, files: list[str], *, route: str
+        self, message: FakeMessage, body: dict[str, Any] | None, files: list[UploadedFile], *, route: str
     ) -> FakeMessage:
         body = body or {}
         errors = validate_message(body)
         if errors:
             raise invalid_form(errors)
+        self._check_sizes(files)
         old = message.current
         content = (body.get("content") or "") if "content" in body else old.content
         embeds = (body.get("embeds") or []) if "embeds" in body else old.embeds
@@ -173,12 +177,6 @@ class MessageStore:
                     }
                 }
             )
-        if files:
-            attachments = list(files)
-        elif "attachments" in body and not body["attachments"]:
-            attachments = []
-        else:
-            attachments = old.attachments
         message.states.append(
             self._state(
                 route=route,
@@ -188,11 +186,39 @@ class MessageStore:
                 flags=flags,
                 # An edit without allowed_mentions is parsed with the defaults again.
                 allowed_mentions=body.get("allowed_mentions"),
-                attachments=attachments,
+                files=self._attachments(old.files, body, files),
                 replied_user_id=None,
             )
         )
         return message
+
+    def _check_sizes(self, files: list[UploadedFile]) -> None:
+        if any(len(upload.data) > self.fake.upload_limit for upload in files):
+            raise ApiError(413, 40005, "Request entity too large")
+
+    def _attachments(
+        self, old: list[StoredFile], body: dict[str, Any], files: list[UploadedFile]
+    ) -> list[StoredFile]:
+        """The attachments after a create or edit, as Discord decides them: without an `attachments`
+        list an edit keeps the old ones (and a create takes every file); with one, each entry is an
+        old attachment to keep (by its id) or a new file (its id is the n of files[n])."""
+        listed = body.get("attachments")
+        if listed is None:
+            return old + [self._stored(upload) for upload in files]
+        kept = {str(stored.id): stored for stored in old}
+        uploads = {str(upload.index): upload for upload in files}
+        result: list[StoredFile] = []
+        for entry in listed:
+            entry_id = str(entry.get("id"))
+            if entry_id in uploads:
+                result.append(self._stored(uploads[entry_id], entry.get("filename")))
+            elif entry_id in kept:
+                result.append(kept[entry_id])
+        return result
+
+    def _stored(self, upload: UploadedFile, filename: str | None = None) -> StoredFile:
+        name = filename or upload.filename
+        return StoredFile(self.fake.snowflakes.next(), name, upload.content_type, upload.data)
 
     def payload(self, message: FakeMessage) -> dict[str, Any]:
         channel = self.fake.channels_by_id.get(message.channel_id)

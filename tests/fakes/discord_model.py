@@ -54,6 +54,8 @@ FLAG_EPHEMERAL = 1 << 6
 FLAG_LOADING = 1 << 7
 FLAG_COMPONENTS_V2 = 1 << 15
 
+ATTACHMENT_SCHEME = "attachment://"
+
 
 class Snowflakes:
     """Monotonic snowflake ids whose timestamp part is the current time (like Discord's)."""
@@ -132,6 +134,43 @@ class FakeRole:
         return f"<@&{self.id}>"
 
 
+@dataclass(frozen=True)
+class UploadedFile:
+    """One file part (`files[n]`) of a multipart request, as the client sent it."""
+
+    index: int  # the n of files[n], which the payload's `attachments` refer to
+    filename: str
+    content_type: str | None  # as Discord would report it (guessed from the name for octet-stream)
+    data: bytes
+
+
+@dataclass(frozen=True)
+class StoredFile:
+    """An attachment of a stored message: the uploaded bytes under the id Discord gave them."""
+
+    id: int
+    filename: str
+    content_type: str | None
+    data: bytes
+
+    @property
+    def size(self) -> int:
+        return len(self.data)
+
+    def payload(self, channel_id: int) -> dict[str, Any]:
+        path = f"{channel_id}/{self.id}/{self.filename}?ex=1&is=1&hm=sig"
+        body: dict[str, Any] = {
+            "id": str(self.id),
+            "filename": self.filename,
+            "size": self.size,
+            "url": f"https://cdn.discordapp.fake/attachments/{path}",
+            "proxy_url": f"https://media.discordapp.fake/attachments/{path}",
+        }
+        if self.content_type is not None:
+            body["content_type"] = self.content_type
+        return body
+
+
 @dataclass
 class MessageState:
     """One version of a message: its creation or an edit, with who it would have pinged."""
@@ -143,11 +182,16 @@ class MessageState:
     components: list[dict[str, Any]]
     flags: int
     allowed_mentions: dict[str, Any] | None
-    attachments: list[str]
+    files: list[StoredFile]
     pinged_users: set[int]
     pinged_roles: set[int]
     pinged_everyone: bool
     at: str = field(default_factory=iso_now)  # wall-clock ISO time, as Discord reports it
+
+    @property
+    def attachments(self) -> list[str]:
+        """The attachments' file names, in order."""
+        return [stored.filename for stored in self.files]
 
 
 @dataclass
@@ -198,6 +242,22 @@ class FakeMessage:
         return self.current.attachments
 
     @property
+    def files(self) -> list[StoredFile]:
+        """The attachments as stored: name, type and the bytes that were uploaded."""
+        return self.current.files
+
+    def embed_image_file(self, index: int = 0) -> StoredFile | None:
+        """The attachment the embed at `index` shows as its image through `attachment://<name>`, as
+        Discord resolves it (against this message's own attachments); None when it shows none."""
+        if index >= len(self.embeds):
+            return None
+        url = str((self.embeds[index].get("image") or {}).get("url") or "")
+        if not url.startswith(ATTACHMENT_SCHEME):
+            return None
+        name = url.removeprefix(ATTACHMENT_SCHEME)
+        return next((stored for stored in self.files if stored.filename == name), None)
+
+    @property
     def ephemeral(self) -> bool:
         return bool(self.flags & FLAG_EPHEMERAL)
 
@@ -234,16 +294,7 @@ class FakeMessage:
             "content": state.content,
             "embeds": state.embeds,
             "components": state.components,
-            "attachments": [
-                {
-                    "id": str(index + 1),
-                    "filename": name,
-                    "size": 1,
-                    "url": f"https://cdn.fake/{self.id}/{name}",
-                    "proxy_url": f"https://media.fake/{self.id}/{name}",
-                }
-                for index, name in enumerate(state.attachments)
-            ],
+            "attachments": [stored.payload(self.channel_id) for stored in state.files],
             "flags": state.flags,
             "mentions": [users[u].payload() for u in sorted(state.pinged_users) if u in users],
             "mention_roles": [str(r) for r in sorted(state.pinged_roles)],
@@ -344,4 +395,5 @@ class RecordedCall:
     status: int
     time: float
     query: dict[str, str] = field(default_factory=dict)
-    files: list[str] = field(default_factory=list)
+    files: list[str] = field(default_factory=list)  # the uploaded files' names
+    uploads: list[UploadedFile] = field(default_factory=list)  # and the files themselves

@@ -10,6 +10,7 @@ from tests.fakes.discord_model import FakeAttachment, FakeRole, FakeUser
 if TYPE_CHECKING:
     from tests.fakes.discord_guilds import FakeGuild, GuildWorld
 
+# Discord's upload limit per file without boosts (10 MiB since 2025-01); `FakeDiscord.upload_limit`.
 ATTACHMENT_SIZE_LIMIT = 10 * 1024 * 1024
 
 OPTION_STRING = 3
@@ -138,7 +139,7 @@ def interaction_base(
         "locale": "en-US",
         "entitlements": [],
         "context": 0,
-        "attachment_size_limit": ATTACHMENT_SIZE_LIMIT,
+        "attachment_size_limit": fake.upload_limit,
     }
     if channel.guild_id is None:
         body["user"] = user.payload()

@@ -98,3 +98,14 @@ async def test_a_failure_can_target_one_channel(fake: FakeDiscord, client: disco
         await client.get_partial_messageable(general.id).send("refused")
     assert [m.content for m in fake.messages_in(imagine)] == ["another channel is not refused"]
     assert fake.messages_in(general) == []
+
+
+async def test_a_hold_can_target_one_channel(fake: FakeDiscord, client: discord.Client) -> None:
+    general, imagine = fake.channel("general"), fake.channel("imagine")
+    hold = fake.faults.hold("channel_message", method="POST", path=f"/channels/{imagine.id}/")
+    await client.get_partial_messageable(general.id).send("another channel is not held")
+    sending = asyncio.create_task(client.get_partial_messageable(imagine.id).send("held"))
+    await fake.wait_for(lambda: hold.waiting == 1)
+    assert [m.content for m in fake.messages_in(imagine)] == ["held"]
+    hold.release()
+    await sending

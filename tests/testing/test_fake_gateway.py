@@ -150,3 +150,65 @@ async def test_stats_endpoint_reports_rates_and_completions(fake_gateway):
     assert stats["tasks"][task_id]["idempotency_key"] == "s1"
     assert "tasks" not in light
     assert light["tasks_terminal"] == 1
+
+
+# ---- result files: real bytes, and the ways a CDN can let a download down -----------------------
+
+
+async def test_result_files_are_real_bytes_of_their_type(fake_gateway):
+    async with httpx.AsyncClient(timeout=5) as anonymous:
+        png = await anonymous.get(fake_gateway.asset_url("result.png"))
+        mp4 = await anonymous.get(fake_gateway.asset_url("clip.mp4"))
+        missing = await anonymous.get(fake_gateway.asset_url("nothing.txt"))
+    assert (png.status_code, png.headers["content-type"]) == (200, "image/png")
+    assert png.content.startswith(b"\x89PNG\r\n\x1a\n")
+    assert (mp4.status_code, mp4.headers["content-type"]) == (200, "video/mp4")
+    assert mp4.content[4:8] == b"ftyp"
+    assert missing.status_code == 404
+    assert [r.path for r in fake_gateway.asset_requests] == [
+        "/_fake/assets/result.png",
+        "/_fake/assets/clip.mp4",
+        "/_fake/assets/nothing.txt",
+    ]
+
+
+async def test_result_files_can_be_large_streamed_slow_mistyped_or_missing(fake_gateway):
+    url = fake_gateway.asset_url
+    async with httpx.AsyncClient(timeout=5) as anonymous:
+        large = await anonymous.get(url("big.png", size=300_000))
+        streamed = await anonymous.get(url("big.png", size=300_000, chunked=True))
+        mistyped = await anonymous.get(url("page.png", content_type="text/html"))
+        gone = await anonymous.get(url("gone.png", status=404))
+        started = asyncio.get_running_loop().time()
+        slow = await anonymous.get(url("slow.png", delay=0.3))
+        waited = asyncio.get_running_loop().time() - started
+    assert len(large.content) == int(large.headers["content-length"]) == 300_000
+    assert large.content.startswith(b"\x89PNG")
+    assert "content-length" not in streamed.headers and streamed.headers["transfer-encoding"] == "chunked"
+    assert streamed.content == large.content
+    assert (mistyped.status_code, mistyped.headers["content-type"]) == (200, "text/html")
+    assert gone.status_code == 404
+    assert slow.status_code == 200 and waited >= 0.3
+
+
+async def test_a_slow_result_file_does_not_hold_up_the_gateways_stop():
+    gateway = FakeGateway()
+    await gateway.start()
+    async with httpx.AsyncClient(timeout=5) as anonymous:
+        pending = asyncio.create_task(anonymous.get(gateway.asset_url("slow.png", delay=30)))
+        await asyncio.sleep(0.1)
+        started = asyncio.get_running_loop().time()
+        await gateway.stop()
+        with contextlib.suppress(httpx.HTTPError):
+            await pending
+    assert asyncio.get_running_loop().time() - started < 5
+
+
+async def test_a_result_file_can_be_held_until_released(fake_gateway):
+    hold = fake_gateway.hold("asset")
+    async with httpx.AsyncClient(timeout=5) as anonymous:
+        pending = asyncio.create_task(anonymous.get(fake_gateway.asset_url("held.png")))
+        await hold.wait_held(1)
+        assert not pending.done()
+        hold.release()
+        assert (await pending).content.startswith(b"\x89PNG")

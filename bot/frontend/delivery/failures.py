@@ -23,6 +23,7 @@ UNKNOWN_MESSAGE = 10008
 UNKNOWN_WEBHOOK = 10015
 INVALID_WEBHOOK_TOKEN = 50027
 INVALID_FORM_BODY = 50035
+REQUEST_ENTITY_TOO_LARGE = 40005
 
 
 def may_pass(error: discord.HTTPException) -> bool:
@@ -36,6 +37,11 @@ def bot_token_refused(error: discord.HTTPException) -> bool:
     message, so every fallback would fail alike; it may pass once the token is fixed, so it is retried.
     (On the interaction-token route a 401 means that token expired, which is permanent.)"""
     return error.status == 401
+
+
+def file_refused(error: discord.HTTPException) -> bool:
+    """413/40005: Discord refused an uploaded file as too large; the message itself is fine."""
+    return error.status == 413 or error.code == REQUEST_ENTITY_TOO_LARGE
 
 
 def is_invalid_form(error: discord.HTTPException) -> bool:

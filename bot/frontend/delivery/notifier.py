@@ -3,7 +3,9 @@
 Progress is coalesced per task by a timer (at most one edit per `min_edit_interval`); a progress edit
 that fails in any way is logged and forgotten, since the next one or the final carries the state. The
 final edits the status message (status_edits.py) and posts the result (result_posts.py), raising only
-for failures that may pass, so the engine re-delivers it later with backoff.
+for failures that may pass, so the engine re-delivers it later with backoff. Once the result is out,
+its message id is stored, its file is re-hosted in the background (rehosting.py) and the requester
+gets the DM they asked for with /notify (completion_dm.py); none of these waits for a download.
 """
 
 from __future__ import annotations
@@ -19,14 +21,17 @@ from bot import rendering
 from bot.background import create_task
 from bot.engine.notifier import TaskUpdate
 from bot.frontend.delivery.channel_budget import ChannelEditBudget
+from bot.frontend.delivery.completion_dm import CompletionNotice
 from bot.frontend.delivery.failures import describe_failure
-from bot.frontend.delivery.result_posts import Post, ResultPoster
+from bot.frontend.delivery.rehosting import MediaRehoster
+from bot.frontend.delivery.result_posts import Posted, ResultPoster
 from bot.frontend.delivery.status_edits import ChannelBusyError, StatusEditor
 from bot.frontend.delivery.task_state import MessageState, idle_keys, stop_timer
 
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
     from bot.engine.task_engine import TaskEngine
+    from bot.frontend.delivery.downloads import AssetDownloader
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +52,18 @@ class DiscordNotifier:
         busy_retry: float = 2.5,
         channel_budget: ChannelEditBudget | None = None,
         state_idle_limit: float = STATE_IDLE_LIMIT,
+        downloader: AssetDownloader | None = None,
     ) -> None:
+        self._engine = engine
         self._min_edit_interval = min_edit_interval
         self._busy_retry = busy_retry
         self._state_idle_limit = state_idle_limit
         self._editor = StatusEditor(client, engine, channel_budget or ChannelEditBudget())
         self._poster = ResultPoster(client)
+        self._media = MediaRehoster(
+            engine, self._editor, self._poster, downloader, min_edit_interval=min_edit_interval
+        )
+        self._notice = CompletionNotice(client, engine)
         self._states: dict[str, MessageState] = {}
         self._timers: set[asyncio.Task[None]] = set()
         self._sweeper: asyncio.Task[None] | None = None
@@ -73,6 +84,10 @@ class DiscordNotifier:
         else:
             self._schedule_progress(update.record)
 
+    async def resume_media(self) -> int:
+        """At a start: go on re-hosting the files the last run left pending; how many."""
+        return await self._media.resume()
+
     def task_abandoned(self, key: str) -> None:
         if self._forget(key):
             log.info("task %s: forgotten, the engine gave up reporting it", key)
@@ -84,6 +99,7 @@ class DiscordNotifier:
         for timer in timers:
             timer.cancel()
         await asyncio.gather(*timers, return_exceptions=True)
+        await self._media.close()
         self._states.clear()
 
     # -- memory per task: freed after the final, on abandonment, or after an idle time ---------------
@@ -162,7 +178,8 @@ class DiscordNotifier:
         state.finalising = True
         await stop_timer(state)
         try:
-            post = await self._show_and_post(record, state)
+            posted = await self._show_and_post(record, state)
+            await self._after_the_result(record, posted, state)
         except Exception as error:
             log.error(
                 "task %s: delivering the final state failed (%s); the engine will try again later",
@@ -171,9 +188,9 @@ class DiscordNotifier:
             )
             raise
         self._forget(record.key)
-        log.info("task %s: final state handled, result posted: %s", record.key, post.value)
+        log.info("task %s: final state handled, result posted: %s", record.key, posted.kind.value)
 
-    async def _show_and_post(self, record: TaskRecord, state: MessageState) -> Post:
+    async def _show_and_post(self, record: TaskRecord, state: MessageState) -> Posted:
         """What is done stays done across the engine's retries: the final edit, then the post."""
         async with state.lock:
             if not state.status_final_shown:
@@ -183,4 +200,20 @@ class DiscordNotifier:
                     if rendered.payload_key() != state.last_payload:
                         await self._editor.show(record, rendered, state, final=True)
                 state.status_final_shown = True
-            return await self._poster.post(record, state)
+            if state.posted is None:
+                state.posted = await self._poster.post(record, state)
+            return state.posted
+
+    async def _after_the_result(self, record: TaskRecord, posted: Posted, state: MessageState) -> None:
+        """Once the result is out: keep its id (for Delete and /show), start re-hosting its file (in
+        the background, pending in the store from here on) and send the DM of /notify. A store
+        failure raises, and the engine's retry resumes at the first step not done."""
+        if posted.message_id is not None and not state.reply_recorded:
+            await self._engine.set_reply_message(record.key, message_id=posted.message_id)
+            state.reply_recorded = True
+        if not state.media_followed:
+            await self._media.follow(record, last_edit_at=state.last_edit_at)
+            state.media_followed = True
+        if not state.notice_sent:
+            await self._notice.send(record, posted)
+            state.notice_sent = True

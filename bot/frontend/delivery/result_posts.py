@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from dataclasses import dataclass
 from enum import Enum
 from typing import TYPE_CHECKING
 
@@ -24,12 +25,14 @@ from bot import rendering
 from bot.frontend.delivery.failures import (
     bot_token_refused,
     describe_failure,
+    file_refused,
     may_pass,
     minimal_if_invalid,
 )
 
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
+    from bot.frontend.delivery.downloads import DownloadedFile
     from bot.frontend.delivery.task_state import MessageState
 
 log = logging.getLogger(__name__)
@@ -42,14 +45,28 @@ class Post(Enum):
     NOWHERE = "nowhere"  # every route refused
 
 
+@dataclass(frozen=True, slots=True)
+class Posted:
+    """Where the result went, and the id of the message that carries it (None when nowhere)."""
+
+    kind: Post
+    message_id: int | None
+
+
 # Discord's limit on a nonce's length; task keys are snowflakes of up to 20 digits.
 NONCE_LIMIT = 25
 _NONCE_PREFIXES = {Post.REPLY: "r", Post.STANDALONE: "s", Post.DM: "d"}
+FILE_POST_NONCE = "m"  # the result's file, posted on its own when the status message cannot carry it
+NOTICE_NONCE = "n"  # the DM of /notify
 
 
 def result_nonce(key: str, post: Post) -> str:
     """The nonce of one kind of result post of one task: the same every time it is sent."""
-    prefix = _NONCE_PREFIXES[post]
+    return post_nonce(key, _NONCE_PREFIXES[post])
+
+
+def post_nonce(key: str, prefix: str) -> str:
+    """The nonce of the post of kind `prefix` of the task `key`: the same every time it is sent."""
     if len(prefix) + len(key) <= NONCE_LIMIT:
         return prefix + key
     return prefix + hashlib.sha256(key.encode()).hexdigest()[: NONCE_LIMIT - len(prefix)]
@@ -59,13 +76,13 @@ class ResultPoster:
     def __init__(self, client: discord.Client) -> None:
         self._client = client
 
-    async def post(self, record: TaskRecord, state: MessageState) -> Post:
+    async def post(self, record: TaskRecord, state: MessageState) -> Posted:
         """Post the result where it can go; raises only what may pass. A channel that refused it is
         remembered in `state`, so the engine's retries of a failed DM do not ask the channel again."""
         if not state.channel_refused:
             kind = Post.STANDALONE if state.status_unusable or record.message_id is None else Post.REPLY
             try:
-                await self._post_in_channel(record, kind)
+                message = await self._post_in_channel(record, kind)
             except discord.HTTPException as error:
                 if may_pass(error) or bot_token_refused(error):
                     raise
@@ -77,10 +94,10 @@ class ResultPoster:
                     describe_failure(error),
                 )
             else:
-                return kind
+                return Posted(kind, message.id)
         return await self._post_in_dm(record)
 
-    async def _post_in_channel(self, record: TaskRecord, kind: Post) -> None:
+    async def _post_in_channel(self, record: TaskRecord, kind: Post) -> discord.Message:
         channel = self._client.get_partial_messageable(record.channel_id, guild_id=record.guild_id)
         if kind is Post.REPLY and record.message_id is not None:
             full = rendering.render_result_reply(record)
@@ -91,8 +108,8 @@ class ResultPoster:
             full = rendering.render_standalone_result(record)
             reference = None
 
-        async def send(shown: rendering.RenderedMessage) -> None:
-            await channel.send(
+        async def send(shown: rendering.RenderedMessage) -> discord.Message:
+            return await channel.send(
                 content=shown.content,
                 embeds=list(shown.embeds),
                 reference=reference,  # type: ignore[arg-type]  # None means a plain message
@@ -103,12 +120,15 @@ class ResultPoster:
         minimal = (
             rendering.minimal_result_reply if kind is Post.REPLY else rendering.minimal_standalone_result
         )
-        await minimal_if_invalid(send, full, lambda: minimal(record), key=record.key, what=kind.value)
+        message, _ = await minimal_if_invalid(
+            send, full, lambda: minimal(record), key=record.key, what=kind.value
+        )
+        return message
 
-    async def _post_in_dm(self, record: TaskRecord) -> Post:
-        async def send(shown: rendering.RenderedMessage) -> None:
+    async def _post_in_dm(self, record: TaskRecord) -> Posted:
+        async def send(shown: rendering.RenderedMessage) -> discord.Message:
             dm = await self._client.create_dm(discord.Object(id=record.requester_id))
-            await dm.send(
+            return await dm.send(
                 content=shown.content,
                 embeds=list(shown.embeds),
                 allowed_mentions=requester_only(record),
@@ -116,7 +136,7 @@ class ResultPoster:
             )
 
         try:
-            await minimal_if_invalid(
+            message, _ = await minimal_if_invalid(
                 send,
                 rendering.render_dm_result(record, channel_id=record.channel_id, guild_id=record.guild_id),
                 lambda: rendering.minimal_dm_result(
@@ -135,9 +155,57 @@ class ResultPoster:
                 record.requester_id,
                 describe_failure(error),
             )
-            return Post.NOWHERE
+            return Posted(Post.NOWHERE, None)
         log.info("task %s: result sent to the requester's DMs", record.key)
-        return Post.DM
+        return Posted(Post.DM, message.id)
+
+    async def post_file(self, record: TaskRecord, file: DownloadedFile) -> bool:
+        """Post the result's file as a message of its own, for when the status message cannot carry
+        it: under the result in the channel, else in the requester's DMs. No ping (the result had the
+        one), and a fixed nonce, so a repeat is not a second post. True once posted; False when both
+        refused it; raises what may pass and Discord's refusal of the file itself (413)."""
+        shown = rendering.render_file_post(record, file.filename)
+        reference = None
+        if record.reply_message_id is not None:
+            reference = discord.MessageReference(
+                message_id=record.reply_message_id, channel_id=record.channel_id, fail_if_not_exists=False
+            )
+        channel = self._client.get_partial_messageable(record.channel_id, guild_id=record.guild_id)
+        try:
+            await channel.send(
+                content=shown.content,
+                embeds=list(shown.embeds),
+                file=file.discord_file(),
+                reference=reference,  # type: ignore[arg-type]  # None means a plain message
+                nonce=post_nonce(record.key, FILE_POST_NONCE),
+            )
+        except discord.HTTPException as error:
+            if may_pass(error) or bot_token_refused(error) or file_refused(error):
+                raise
+            log.warning(
+                "task %s: channel %s refused the result's file (%s); sending it to the requester's DMs",
+                record.key,
+                record.channel_id,
+                describe_failure(error),
+            )
+        else:
+            return True
+        try:
+            dm = await self._client.create_dm(discord.Object(id=record.requester_id))
+            await dm.send(
+                content=shown.content,
+                embeds=list(shown.embeds),
+                file=file.discord_file(),
+                nonce=post_nonce(record.key, FILE_POST_NONCE),
+            )
+        except discord.HTTPException as error:
+            if may_pass(error) or bot_token_refused(error) or file_refused(error):
+                raise
+            log.warning(
+                "task %s: the result's file could not be posted anywhere (%s)", record.key, error.code
+            )
+            return False
+        return True
 
 
 def requester_only(record: TaskRecord) -> discord.AllowedMentions:

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,6 +31,7 @@ from bot.frontend.delivery.failures import (
     UNKNOWN_WEBHOOK,
     bot_token_refused,
     describe_failure,
+    file_refused,
     may_pass,
     minimal_if_invalid,
 )
@@ -39,6 +40,7 @@ from bot.frontend.delivery.task_state import MessageState
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
     from bot.engine.task_engine import TaskEngine
+    from bot.frontend.delivery.downloads import DownloadedFile
 
 log = logging.getLogger(__name__)
 
@@ -57,16 +59,27 @@ class StatusEditor:
         self._channel_budget = channel_budget
 
     async def show(
-        self, record: TaskRecord, rendered: rendering.RenderedMessage, state: MessageState, *, final: bool
+        self,
+        record: TaskRecord,
+        rendered: rendering.RenderedMessage,
+        state: MessageState,
+        *,
+        final: bool,
+        files: Sequence[DownloadedFile] = (),
+        then: str = "the result will be posted as a new message",
     ) -> bool:
         """Show `rendered` in the status message: True once shown, False when the message turned out
-        unusable (`state.status_unusable`). Raises ChannelBusyError (progress only) and what may pass."""
+        unusable (`state.status_unusable`). Raises ChannelBusyError (progress only) and what may pass.
+
+        `files` replace the message's attachments (an edit without files keeps them); Discord refusing
+        a file (413) is raised, since the message itself is still usable. `then` says in the log what
+        happens instead when the message is unusable."""
         if self._usable_token(record, state) is not None:
-            shown = await self._show_by_token(record, rendered, state, final=final)
+            shown = await self._show_by_token(record, rendered, state, final=final, files=files, then=then)
             if shown is not None:
                 return shown
         if record.message_id is None:
-            return self._unusable(record, state, "it was never shown", final=final)
+            return self._unusable(record, state, "it was never shown", final=final, then=then)
         if not final and not self._channel_budget.try_take(record.channel_id):
             raise ChannelBusyError
         message = self._client.get_partial_messageable(
@@ -74,15 +87,19 @@ class StatusEditor:
         ).get_partial_message(record.message_id)
 
         async def edit(shown: rendering.RenderedMessage) -> None:
-            await message.edit(**self._fields(record, shown))
+            await message.edit(**self._fields(record, shown, files))
 
         try:
             await self._send(edit, record, rendered, state)
         except discord.HTTPException as error:
-            if may_pass(error) or bot_token_refused(error):
+            if may_pass(error) or bot_token_refused(error) or (files and file_refused(error)):
                 raise
             return self._unusable(
-                record, state, f"the channel route refused it ({describe_failure(error)})", final=final
+                record,
+                state,
+                f"the channel route refused it ({describe_failure(error)})",
+                final=final,
+                then=then,
             )
         return True
 
@@ -99,7 +116,14 @@ class StatusEditor:
         return record.reply_token if usable else None
 
     async def _show_by_token(
-        self, record: TaskRecord, rendered: rendering.RenderedMessage, state: MessageState, *, final: bool
+        self,
+        record: TaskRecord,
+        rendered: rendering.RenderedMessage,
+        state: MessageState,
+        *,
+        final: bool,
+        files: Sequence[DownloadedFile],
+        then: str,
     ) -> bool | None:
         """True once shown, False when the message is gone, None when the channel route should try."""
         token = self._usable_token(record, state)
@@ -109,15 +133,15 @@ class StatusEditor:
         webhook = discord.Webhook.partial(self._client.application_id or 0, token, client=self._client)
 
         async def edit(shown: rendering.RenderedMessage) -> None:
-            await webhook.edit_message(message_id, **self._fields(record, shown))
+            await webhook.edit_message(message_id, **self._fields(record, shown, files))
 
         try:
             await self._send(edit, record, rendered, state)
         except discord.HTTPException as error:
-            if may_pass(error):
+            if may_pass(error) or (files and file_refused(error)):
                 raise
             if error.status == 404 and error.code == UNKNOWN_MESSAGE:
-                return self._unusable(record, state, "it was deleted", final=final)
+                return self._unusable(record, state, "it was deleted", final=final, then=then)
             state.token_dead = True
             level = logging.ERROR if final else logging.WARNING
             log.log(
@@ -158,22 +182,29 @@ class StatusEditor:
         state.last_edit_at = time.monotonic()
 
     @staticmethod
-    def _fields(record: TaskRecord, rendered: rendering.RenderedMessage) -> dict[str, Any]:
-        return {
+    def _fields(
+        record: TaskRecord, rendered: rendering.RenderedMessage, files: Sequence[DownloadedFile] = ()
+    ) -> dict[str, Any]:
+        fields: dict[str, Any] = {
             "content": rendered.content,
             "embeds": list(rendered.embeds),
             "view": status_view(record, rendered),
         }
+        if files:
+            # Fresh discord.File objects for every attempt: an upload consumes the one it sends.
+            fields["attachments"] = [file.discord_file() for file in files]
+        return fields
 
     @staticmethod
-    def _unusable(record: TaskRecord, state: MessageState, why: str, *, final: bool) -> bool:
+    def _unusable(record: TaskRecord, state: MessageState, why: str, *, final: bool, then: str) -> bool:
         state.status_unusable = True
         level = logging.ERROR if final else logging.WARNING
         log.log(
             level,
-            "task %s: giving up the status message %s: %s; the result will be posted as a new message",
+            "task %s: giving up the status message %s: %s; %s",
             record.key,
             record.message_id,
             why,
+            then,
         )
         return False

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from bot.engine.store.interface import TaskRecord
+    from bot.frontend.delivery.result_posts import Posted
 
 
 @dataclass
@@ -30,6 +31,12 @@ class MessageState:
     minimal_only: bool = False  # Discord refused the full rendering as an invalid form
     status_final_shown: bool = False  # kept across the engine's retries of the final: edited once
     channel_refused: bool = False  # the channel refused the result for good: retries go to the DMs
+    # Kept across the engine's retries of the final, so what is done is not done twice: the result
+    # post, its id in the store, the file's job, the DM notice.
+    posted: Posted | None = None
+    reply_recorded: bool = False
+    media_followed: bool = False
+    notice_sent: bool = False
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
 
 

@@ -21,7 +21,7 @@ from typing import Any
 from aiohttp import web
 
 from bot.engine.api.models import TaskStatus, TaskType
-from bot.testing.fake_gateway.assets import placeholder_mp4, placeholder_png
+from bot.testing.fake_gateway.assets import asset_query, serve_asset
 from bot.testing.fake_gateway.faults import Fault, FaultAction, FaultQueue, Hold
 from bot.testing.fake_gateway.records import RecordedRequest, summarize
 from bot.testing.fake_gateway.script import FakeTask, Script, Step
@@ -191,7 +191,8 @@ class FakeGateway:
         self._before.setdefault(kind, []).append(action)
 
     def hold(self, kind: str) -> Hold:
-        """Hold answers to `kind` requests (already processed) until the returned hold is released."""
+        """Hold answers to `kind` requests (already processed) until the returned hold is released;
+        "asset" holds result files (those not streamed with `chunked`)."""
         held = Hold(kind)
         self._holds.append(held)
         return held
@@ -225,6 +226,7 @@ class FakeGateway:
         if route_name == "asset":
             self.asset_requests.append(await self._record(request, "asset", keep=False))
             asset: web.StreamResponse = await handler(request)
+            await self._wait_for_holds("asset")  # a streamed file was sent already: holds are for others
             return asset
         if route_name == "control":
             response: web.StreamResponse = await handler(request)
@@ -284,15 +286,18 @@ class FakeGateway:
             return _error(401, "invalid_api_key", "missing or invalid API key")
         response: web.StreamResponse = await handler(request)
         late = self.faults.take(record.method, record.kind, before_processing=False)
-        for held in [h for h in self._holds if h.kind == record.kind and not h.released]:
-            await held.note_held()
-            await held.wait_released()
+        await self._wait_for_holds(record.kind)
         if late is not None and late.action is FaultAction.SLOW:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stopping.wait(), timeout=late.delay)
         if late is not None and late.action is FaultAction.MALFORMED:
             return web.Response(status=200, text='{"task_id": <html>oops', content_type="application/json")
         return response
+
+    async def _wait_for_holds(self, kind: str) -> None:
+        for held in [h for h in self._holds if h.kind == kind and not h.released]:
+            await held.note_held()
+            await held.wait_released()
 
     def _authorized(self, header: str) -> bool:
         if self.api_key is None:
@@ -393,17 +398,25 @@ class FakeGateway:
         )
         return web.json_response({"task_id": task.task_id, "status": int(task.status())})
 
-    async def _asset(self, request: web.Request) -> web.Response:
-        """A result file, as a CDN would serve it: `<anything>.png` or `<anything>.mp4`."""
-        name = request.match_info["name"]
-        if name.endswith(".png"):
-            return web.Response(body=placeholder_png(), content_type="image/png")
-        if name.endswith(".mp4"):
-            return web.Response(body=placeholder_mp4(), content_type="video/mp4")
-        return web.Response(status=404, text="no such asset")
+    async def _asset(self, request: web.Request) -> web.StreamResponse:
+        """A result file, as a CDN would serve it (see assets.serve_asset); no credential needed."""
+        return await serve_asset(request, self._stopping)
 
-    def asset_url(self, name: str) -> str:
-        return f"{self.base_url}/_fake/assets/{name}"
+    def asset_url(
+        self,
+        name: str,
+        *,
+        size: int | None = None,
+        delay: float | None = None,
+        content_type: str | None = None,
+        status: int | None = None,
+        chunked: bool = False,
+    ) -> str:
+        """The URL of the result file `name` (`*.png`, `*.mp4`) on this gateway: `size` pads it to that
+        many bytes, `delay` answers after that many seconds, `content_type` replaces its Content-Type,
+        `status` answers that status without the file, `chunked` streams it without a Content-Length."""
+        query = asset_query(size=size, delay=delay, content_type=content_type, status=status, chunked=chunked)
+        return f"{self.base_url}/_fake/assets/{name}{query}"
 
     # ---------------------------------------------------------------------------------- stats
 

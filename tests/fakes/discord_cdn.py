@@ -3,7 +3,7 @@ the file while its message exists and stop working once expired.
 
 A message object carries `url`s like Discord's (`…/attachments/{channel}/{message}/{name}?ex=&is=&hm=`),
 pointing at the fake's own server, so code that downloads or checks an attachment is tested for real.
-The fake keeps uploads by name only, so a file is served as a small placeholder of its type.
+It serves the bytes that were uploaded with the message.
 """
 
 from __future__ import annotations
@@ -15,8 +15,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from aiohttp import web
-
-from bot.testing.fake_gateway.assets import placeholder_mp4, placeholder_png
 
 if TYPE_CHECKING:
     from tests.fakes.discord import FakeDiscord
@@ -68,19 +66,10 @@ class FakeCdn:
         except ValueError:
             message, serial = None, 0
         filename = request.match_info["filename"]
-        if (
-            message is None
-            or message.deleted
-            or str(message.channel_id) != request.match_info["channel_id"]
-            or filename not in message.attachments
-            or serial <= self._expired_up_to
-        ):
+        stored = None
+        if message is not None and str(message.channel_id) == request.match_info["channel_id"]:
+            stored = next((file for file in message.current.files if file.filename == filename), None)
+        if stored is None or message is None or message.deleted or serial <= self._expired_up_to:
             return web.Response(status=404, text="This content is no longer available.")
-        content_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        if content_type.startswith("video/"):
-            body = placeholder_mp4()
-        elif content_type.startswith("image/"):
-            body = placeholder_png()
-        else:
-            body = b"file"
-        return web.Response(body=body, content_type=content_type)
+        content_type = stored.content_type or mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        return web.Response(body=stored.data, content_type=content_type)

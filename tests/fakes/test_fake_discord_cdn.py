@@ -27,7 +27,7 @@ async def test_a_sent_file_is_served_at_the_link_the_message_carries_signed_afre
         answer = await http.get(again)
         assert answer.status_code == 200
         assert answer.headers["content-type"] == "image/png"
-        assert answer.content.startswith(b"\x89PNG")
+        assert answer.content == b"x"  # the very bytes uploaded
         assert (await http.get(again.replace("result.png", "other.png"))).status_code == 404
 
 

@@ -34,7 +34,9 @@ async def test_a_sent_file_keeps_its_name_type_and_bytes(fake: FakeDiscord, clie
     [attachment] = sent.attachments
     described = (attachment.filename, attachment.size, attachment.content_type)
     assert described == ("out.png", len(PNG), "image/png")
-    assert attachment.url.startswith("https://cdn.discordapp.fake/attachments/")
+    # The link the message carries is the fake CDN's, and it serves the very bytes uploaded.
+    assert attachment.url.startswith(f"http://127.0.0.1:{fake.port}/cdn/attachments/")
+    assert await attachment.read() == PNG
 
 
 async def test_an_embed_shows_a_file_of_its_own_message_through_attachment_urls(

@@ -7,10 +7,11 @@ from typing import Any
 
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.frontend.client import MindProxyBot
+from bot.testing.fake_gateway.assets import placeholder_png
 from bot.testing.fake_gateway.script import FakeTask
 from bot.testing.fake_gateway.server import FakeGateway
 from tests.fakes.discord import FakeDiscord
-from tests.fakes.discord_model import FakeInteraction, FakeMessage
+from tests.fakes.discord_model import FakeInteraction, FakeMessage, UploadedFile
 from tests.harness import custom_ids, ephemeral_texts, replies_to, status_message, wait_until_reported
 
 
@@ -56,7 +57,8 @@ async def rehost(bot: MindProxyBot, discord_fake: FakeDiscord, message: FakeMess
     """What the delivery half does once it re-hosted the result: the file on the status message,
     shown as `attachment://result.png`, and the state in the store."""
     embeds = [dict(message.embeds[0], image={"url": "attachment://result.png"})]
-    discord_fake.store.edit(message, {"embeds": embeds}, ["result.png"], route="channel")
+    upload = UploadedFile(index=0, filename="result.png", content_type="image/png", data=placeholder_png())
+    discord_fake.store.edit(message, {"embeds": embeds}, [upload], route="channel")
     await store_of(bot).set_media(key, state="attached", filename="result.png")
 
 

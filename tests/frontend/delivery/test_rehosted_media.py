@@ -66,7 +66,9 @@ async def test_an_image_is_attached_to_the_status_message_and_the_reply_links_to
         )
         assert message.embeds[0]["image"]["url"] == f"attachment://{task.task_id}.png"
         assert "Done" in embed_text(message)
-        assert message.components == []  # status_view: nothing on a finished task (until result buttons)
+        # status_view: no Cancel on a finished task; its result buttons instead.
+        labels = [c.get("label") for row in message.components for c in row.get("components", [])]
+        assert "Cancel" not in labels and "Reroll" in labels
         [reply] = replies_to(discord_fake, message.id)
         assert jump_link(discord_fake, message) in reply.content
         assert reply.pinged_users == {interaction.user.id}

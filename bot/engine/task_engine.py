@@ -181,6 +181,10 @@ class TaskEngine:
         """Tasks whose file was being re-hosted when the last run stopped, oldest first."""
         return await self._store.media_pending(limit=limit)
 
+    async def mark_deleted(self, key: str, *, by: int) -> None:
+        """The result's messages were deleted by `by`: /show and the result buttons treat it as gone."""
+        await self._store.mark_deleted(key, by=by, now=self._clock())
+
     async def notify_dm(self, user_id: int) -> bool:
         """Whether the user asked for a DM when their jobs end."""
         return await self._store.notify_dm(user_id)

@@ -61,6 +61,7 @@ from bot.rendering.result_actions import (
     not_your_list_message,
     reference_gone_message,
     result_deleted_message,
+    result_was_deleted_message,
     still_delivering_message,
     task_forgotten_message,
 )
@@ -128,6 +129,7 @@ __all__ = [
     "render_status",
     "render_task_list",
     "result_deleted_message",
+    "result_was_deleted_message",
     "show_public_refused_note",
     "status_label",
     "still_delivering_message",

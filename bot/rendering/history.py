@@ -43,7 +43,9 @@ def _entry(record: TaskRecord) -> str:
     )
     tail = f"id {inline_code(task_id_of(record), 70)}"
     link = message_link(record)
-    if link is not None:
+    if record.deleted_at is not None:
+        tail += " · result deleted"
+    elif link is not None:
         tail += f" · [message]({link})"
     # The id and the link are never cut (a cut one is useless); the prompt gives way.
     room = ENTRY_LIMIT - len(head) - len(tail) - len("\n“”\n")

@@ -41,6 +41,12 @@ def model_gone_message(model: str) -> str:
     )
 
 
+def result_was_deleted_message(record: TaskRecord) -> str:
+    """A result whose messages were deleted with its Delete button: it is not shown or reused again."""
+    by = "its requester" if record.deleted_by == record.requester_id else "a moderator"
+    return f"That result was deleted by {by}, so it cannot be shown or reused."
+
+
 def task_forgotten_message() -> str:
     """A task that existed but was pruned with its history (TASK_RETENTION_DAYS)."""
     return "That task is too old: it has been forgotten, along with its prompt and result."

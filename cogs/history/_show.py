@@ -46,6 +46,8 @@ async def show_task(interaction: discord.Interaction[MindProxyBot], task_id: str
         raise UserFacingError(
             rendering.no_such_task_here_message(), log_detail=f"no task {task_id} of theirs"
         )
+    if record.deleted_at is not None:  # a moderator's deletion is not undone by showing it again
+        raise UserFacingError(rendering.result_was_deleted_message(record), log_detail=f"{task_id} deleted")
     own = record.requester_id == interaction.user.id
     private = not (public and own)
     # Reading the status message for a fresh link to the file may take longer than Discord's 3 s.

@@ -54,4 +54,6 @@ class ResultsCog(commands.Cog, name=COG_NAME):
             raise UserFacingError(rendering.task_forgotten_message(), log_detail=f"task {key} was pruned")
         if record is None or record.guild_id is None or record.guild_id != interaction.guild_id:
             raise UserFacingError(rendering.no_such_task_here_message(), log_detail=f"no task {key} here")
+        if record.deleted_at is not None:
+            raise UserFacingError(rendering.result_was_deleted_message(record), log_detail=f"{key} deleted")
         return record

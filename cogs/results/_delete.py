@@ -51,5 +51,6 @@ async def delete_result(interaction: discord.Interaction[MindProxyBot], record: 
         except discord.HTTPException as error:
             left += 1
             log.warning("task %s: could not delete message %s: %s", record.key, message.id, error)
+    await interaction.client.engine.mark_deleted(record.key, by=interaction.user.id)
     log.info("task %s: result deleted by user %s", record.key, interaction.user.id)
     await send_ephemeral(interaction, rendering.result_deleted_message(record, left=left))

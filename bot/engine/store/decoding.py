@@ -64,6 +64,8 @@ COLUMNS: tuple[str, ...] = (
     "lease_until",
     "report_owner",
     "report_until",
+    "deleted_by",
+    "deleted_at",
 )
 COLUMN_LIST = ", ".join(COLUMNS)
 

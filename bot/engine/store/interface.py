@@ -123,6 +123,8 @@ class TaskRecord:
     lease_until: datetime | None = None
     report_owner: str | None = None  # the process reporting this row, until report_until
     report_until: datetime | None = None
+    deleted_by: int | None = None  # who deleted the result's messages (requester or moderator)
+    deleted_at: datetime | None = None  # then: /show and the buttons treat the result as gone
 
     @property
     def is_finished(self) -> bool:
@@ -347,6 +349,9 @@ class TaskStore(Protocol):
         """The requester's tasks in this guild, newest first, finished or not."""
 
     async def count_for_requester(self, requester_id: int, *, guild_id: int) -> int: ...
+
+    async def mark_deleted(self, key: str, *, by: int, now: datetime) -> None:
+        """The result's messages were deleted by `by`: keep it so (the first deletion is kept)."""
 
     async def notify_dm(self, user_id: int) -> bool:
         """Whether the user asked for a DM when their jobs end (False by default)."""

@@ -3,6 +3,7 @@ only, and refuses while the result is still being delivered."""
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from bot.testing.fake_gateway.server import FakeGateway
@@ -60,3 +61,30 @@ async def test_while_the_result_is_still_being_delivered_delete_waits(
         click = await discord_fake.click_button(message, button(message, "delete"), user="alice")
         assert "moment" in (await private_answer(discord_fake, click)).lower()
         assert not message.deleted
+
+
+async def test_a_result_a_moderator_deleted_cannot_be_shown_again_even_by_its_requester(
+    discord_fake: FakeDiscord, gateway: FakeGateway, tmp_path: Path
+) -> None:
+    carol = discord_fake.user("carol")
+    discord_fake.grant(carol, discord_fake.channel("general"), MANAGE_MESSAGES)
+    async with running_bot(discord_fake, gateway, tmp_path / "bot.sqlite3") as bot:
+        _, message, task = await finished_job(
+            bot, discord_fake, gateway, "imagine", {"prompt": "fox"}, user="alice"
+        )
+        deleted = await discord_fake.click_button(message, button(message, "delete"), user=carol)
+        assert "deleted" in (await private_answer(discord_fake, deleted)).lower()
+        shown = await discord_fake.slash_command(
+            "show", {"task_id": task.task_id, "public": True}, user="alice"
+        )
+        assert await private_answer(discord_fake, shown) == (
+            "That result was deleted by a moderator, so it cannot be shown or reused."
+        )
+        listed = await discord_fake.slash_command("tasks", {}, user="alice")
+        responses = await discord_fake.wait_for(lambda: discord_fake.interactions_by_id[listed.id].responses)
+        assert "result deleted" in json.dumps(responses[-1].data)
+    assert not [
+        m
+        for m in discord_fake.messages_by_id.values()
+        if not m.ephemeral and not m.deleted and "fox" in json.dumps(m.embeds)
+    ]

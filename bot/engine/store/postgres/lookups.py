@@ -118,6 +118,13 @@ class Lookups(PostgresConnection):
             )
         )
 
+    async def mark_deleted(self, key: str, *, by: int, now: datetime) -> None:
+        await self._execute(
+            "UPDATE tasks SET deleted_by = COALESCE(deleted_by, :by::bigint), "
+            "deleted_at = COALESCE(deleted_at, :now::timestamptz) WHERE key = :key::text",
+            {"key": key, "by": by, "now": now},
+        )
+
     async def notify_dm(self, user_id: int) -> bool:
         value = await self._fetchval(
             "SELECT notify_dm FROM user_prefs WHERE user_id = :user_id::bigint", {"user_id": user_id}

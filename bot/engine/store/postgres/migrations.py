@@ -118,6 +118,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
             live_count integer NOT NULL DEFAULT 0
         )""",
     ),
+    # v2: a result deleted with its Delete button stays deleted: who did it, and when.
+    (
+        "ALTER TABLE tasks ADD COLUMN deleted_by bigint",
+        "ALTER TABLE tasks ADD COLUMN deleted_at timestamptz",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -113,4 +113,6 @@ def decode_record(row: asyncpg.Record) -> TaskRecord:
         lease_until=_optional_time(values["lease_until"]),
         report_owner=as_optional_text(values["report_owner"]),
         report_until=_optional_time(values["report_until"]),
+        deleted_by=as_optional_int(values["deleted_by"]),
+        deleted_at=_optional_time(values["deleted_at"]),
     )

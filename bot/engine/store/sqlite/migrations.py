@@ -133,6 +133,11 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE tasks ADD COLUMN report_owner TEXT",
         "ALTER TABLE tasks ADD COLUMN report_until INTEGER",
     ),
+    # v7: a result deleted with its Delete button stays deleted: who did it, and when.
+    (
+        "ALTER TABLE tasks ADD COLUMN deleted_by INTEGER",
+        "ALTER TABLE tasks ADD COLUMN deleted_at INTEGER",
+    ),
 )
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "UNFINISHED_SQL", "SchemaTooNewError", "migrate", "schema_version"]

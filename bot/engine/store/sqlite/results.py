@@ -63,6 +63,14 @@ class ResultRows(SqliteConnection):
         )
         return int(rows[0][0])
 
+    async def mark_deleted(self, key: str, *, by: int, now: datetime) -> None:
+        async with self._write() as conn:
+            await conn.execute(
+                "UPDATE tasks SET deleted_by = COALESCE(deleted_by, :by), "
+                "deleted_at = COALESCE(deleted_at, :now) WHERE key = :key",
+                {"key": key, "by": by, "now": encode_time(now)},
+            )
+
     async def notify_dm(self, user_id: int) -> bool:
         rows = await self._fetch_rows(
             "SELECT notify_dm FROM user_prefs WHERE user_id = :user_id", {"user_id": user_id}

@@ -133,4 +133,6 @@ def decode_record(row: Sequence[Any]) -> TaskRecord:
         lease_until=decode_optional_time(values["lease_until"]),
         report_owner=as_optional_text(values["report_owner"]),
         report_until=decode_optional_time(values["report_until"]),
+        deleted_by=as_optional_int(values["deleted_by"]),
+        deleted_at=decode_optional_time(values["deleted_at"]),
     )

@@ -52,3 +52,12 @@ async def test_the_dm_preference_defaults_to_off_and_can_be_switched(store):
     assert await store.notify_dm(5) is True
     await store.set_notify_dm(5, enabled=False, now=at(1))
     assert await store.notify_dm(5) is False
+
+
+async def test_a_deleted_result_stays_deleted_and_the_first_deletion_is_kept(store):
+    await created(store, "k")
+    await poll(store, "k", TaskStatus.SUCCEEDED)
+    await store.mark_deleted("k", by=7, now=at(20))
+    await store.mark_deleted("k", by=8, now=at(30))
+    row = await store.get("k")
+    assert row is not None and (row.deleted_by, row.deleted_at) == (7, at(20))

@@ -12,6 +12,7 @@ import asyncpg
 import pytest
 
 from bot.engine.api.models import LocalOutcome, TaskStatus
+from bot.engine.store.postgres.migrations import LATEST_VERSION
 from bot.engine.store.postgres.store import PostgresTaskStore
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.settings import ConfigurationError, load_settings
@@ -67,7 +68,9 @@ async def test_check_reports_the_postgresql_connection_and_schema(fakes, postgre
     assert code == 0, output
     [line] = [line for line in output.splitlines() if "database" in line]
     assert line.startswith("[ok  ] database: postgresql://"), line
-    assert "schema version 0: migrated to 1 at the first start" in line  # check changes nothing
+    assert (
+        f"schema version 0: migrated to {LATEST_VERSION} at the first start" in line
+    )  # check changes nothing
     async with PostgresTaskStore(postgres_url) as store:
         await store.insert(new_task("waiting"), now=T0, next_poll_at=None)
     code, output = await run_module("check", cwd=tmp_path, env=env)
@@ -92,7 +95,7 @@ async def test_check_names_an_unreachable_database_and_a_newer_schema(fakes, pos
     await conn.close()
     code, output = await run_module("check", cwd=tmp_path, env=env_for(discord_fake, gateway, postgres_url))
     assert code == 1
-    assert "schema version 99 is newer than this code supports (1)" in output
+    assert f"schema version 99 is newer than this code supports ({LATEST_VERSION})" in output
 
 
 async def test_the_bot_refuses_a_newer_schema_with_one_line(fakes, postgres_url, tmp_path):

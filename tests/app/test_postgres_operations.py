@@ -76,7 +76,7 @@ async def test_check_reports_the_postgresql_connection_and_schema(fakes, postgre
     code, output = await run_module("check", cwd=tmp_path, env=env)
     assert code == 0, output
     [line] = [line for line in output.splitlines() if "database" in line]
-    assert "(schema version 1, 1 unfinished tasks, 0 bot processes running)" in line, line
+    assert f"(schema version {LATEST_VERSION}, 1 unfinished tasks, 0 bot processes running)" in line, line
 
 
 async def test_check_names_an_unreachable_database_and_a_newer_schema(fakes, postgres_url, tmp_path):

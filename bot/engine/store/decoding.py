@@ -66,6 +66,9 @@ COLUMNS: tuple[str, ...] = (
     "report_until",
     "deleted_by",
     "deleted_at",
+    "waiting_since",
+    "started_at",
+    "wait_limit",
 )
 COLUMN_LIST = ", ".join(COLUMNS)
 

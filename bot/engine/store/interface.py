@@ -125,6 +125,11 @@ class TaskRecord:
     report_until: datetime | None = None
     deleted_by: int | None = None  # who deleted the result's messages (requester or moderator)
     deleted_at: datetime | None = None  # then: /show and the buttons treat the result as gone
+    # The waiting line: set while the request waits for one of its requester's tasks to end; the limit
+    # it waits under; when it started running (TASK_MAX_AGE counts from then, else from created_at).
+    waiting_since: datetime | None = None
+    wait_limit: int | None = None
+    started_at: datetime | None = None
 
     @property
     def is_finished(self) -> bool:

@@ -123,6 +123,28 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE tasks ADD COLUMN deleted_by bigint",
         "ALTER TABLE tasks ADD COLUMN deleted_at timestamptz",
     ),
+    # v3 (community controls): each server's settings; the waiting line; durations for the ETA.
+    (
+        """CREATE TABLE guild_settings (
+            guild_id bigint PRIMARY KEY,
+            settings jsonb NOT NULL,
+            updated_at timestamptz NOT NULL,
+            updated_by bigint
+        )""",
+        "ALTER TABLE tasks ADD COLUMN waiting_since timestamptz",
+        "ALTER TABLE tasks ADD COLUMN started_at timestamptz",
+        "ALTER TABLE tasks ADD COLUMN wait_limit integer",
+        "CREATE INDEX tasks_waiting ON tasks (requester_id, guild_id, waiting_since) "
+        "WHERE waiting_since IS NOT NULL",
+        """CREATE TABLE task_durations (
+            id bigserial PRIMARY KEY,
+            task_type text NOT NULL,
+            model text NOT NULL,
+            seconds double precision NOT NULL,
+            finished_at timestamptz NOT NULL
+        )""",
+        "CREATE INDEX task_durations_model ON task_durations (task_type, model, finished_at)",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

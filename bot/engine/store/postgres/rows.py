@@ -115,4 +115,7 @@ def decode_record(row: asyncpg.Record) -> TaskRecord:
         report_until=_optional_time(values["report_until"]),
         deleted_by=as_optional_int(values["deleted_by"]),
         deleted_at=_optional_time(values["deleted_at"]),
+        waiting_since=_optional_time(values["waiting_since"]),
+        started_at=_optional_time(values["started_at"]),
+        wait_limit=as_optional_int(values["wait_limit"]),
     )

@@ -138,6 +138,30 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         "ALTER TABLE tasks ADD COLUMN deleted_by INTEGER",
         "ALTER TABLE tasks ADD COLUMN deleted_at INTEGER",
     ),
+    # v8 (community controls): each server's settings (one validated JSON document); the waiting line
+    # (a request at its requester's limit waits: since when, under which limit; TASK_MAX_AGE counts from
+    # `started_at`); the durations of successful tasks per model, for an honest ETA.
+    (
+        """CREATE TABLE guild_settings (
+            guild_id INTEGER PRIMARY KEY NOT NULL,
+            settings TEXT NOT NULL,
+            updated_at INTEGER NOT NULL,
+            updated_by INTEGER
+        )""",
+        "ALTER TABLE tasks ADD COLUMN waiting_since INTEGER",
+        "ALTER TABLE tasks ADD COLUMN started_at INTEGER",
+        "ALTER TABLE tasks ADD COLUMN wait_limit INTEGER",
+        "CREATE INDEX tasks_waiting ON tasks (requester_id, guild_id, waiting_since) "
+        "WHERE waiting_since IS NOT NULL",
+        """CREATE TABLE task_durations (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            task_type TEXT NOT NULL,
+            model TEXT NOT NULL,
+            seconds REAL NOT NULL,
+            finished_at INTEGER NOT NULL
+        )""",
+        "CREATE INDEX task_durations_model ON task_durations (task_type, model, finished_at)",
+    ),
 )
 
 __all__ = ["LATEST_VERSION", "MIGRATIONS", "UNFINISHED_SQL", "SchemaTooNewError", "migrate", "schema_version"]

@@ -135,4 +135,7 @@ def decode_record(row: Sequence[Any]) -> TaskRecord:
         report_until=decode_optional_time(values["report_until"]),
         deleted_by=as_optional_int(values["deleted_by"]),
         deleted_at=decode_optional_time(values["deleted_at"]),
+        waiting_since=decode_optional_time(values["waiting_since"]),
+        started_at=decode_optional_time(values["started_at"]),
+        wait_limit=as_optional_int(values["wait_limit"]),
     )

@@ -27,7 +27,7 @@ async def test_an_empty_database_migrates_to_the_latest_version_and_a_second_ope
 ):
     async with PostgresTaskStore(postgres_url) as store:
         await store.insert(new_task(), now=T0, next_poll_at=at(1))
-    assert LATEST_VERSION == 2
+    assert LATEST_VERSION == 3
     assert await raw(postgres_url, "SELECT version FROM schema_version") == [(LATEST_VERSION,)]
     conn = await asyncpg.connect(postgres_url)
     try:
@@ -42,7 +42,15 @@ async def test_an_empty_database_migrates_to_the_latest_version_and_a_second_ope
             postgres_url, "SELECT tablename FROM pg_tables WHERE schemaname = current_schema()"
         )
     }
-    assert tables == {"tasks", "user_prefs", "forgotten_tasks", "engine_processes", "schema_version"}
+    assert tables == {
+        "tasks",
+        "user_prefs",
+        "forgotten_tasks",
+        "engine_processes",
+        "schema_version",
+        "guild_settings",
+        "task_durations",
+    }
 
 
 async def test_processes_starting_together_migrate_once(postgres_url: str):

@@ -37,7 +37,7 @@ async def test_open_creates_parent_folder_and_sets_pragmas(db_path: Path) -> Non
         "synchronous": 1,  # NORMAL
         "foreign_keys": 1,
         "busy_timeout": 5000,
-        "user_version": 7,
+        "user_version": 8,
     }
 
 

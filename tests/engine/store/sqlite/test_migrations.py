@@ -42,6 +42,10 @@ ALL_OBJECTS = {
     "user_prefs",
     "forgotten_tasks",
     "forgotten_tasks_task_id",
+    "guild_settings",
+    "tasks_waiting",
+    "task_durations",
+    "task_durations_model",
 }
 
 

@@ -11,10 +11,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from bot.engine.api.models import TaskType
+from bot.engine.store.leases import EVERY_ROW, ReportScope
 
 DEFAULT_BASE_URL = "https://gateway.mindproxy.ai"
 POSTGRES_SCHEMES = ("postgresql://", "postgres://")
@@ -72,6 +73,10 @@ class Settings(BaseSettings):
     # PostgreSQL only: connections per process, and how long a process's claim on a task lasts.
     database_pool_size: int = Field(default=10, ge=1, le=100)
     lease_seconds: float = Field(default=30.0, ge=1, le=3600)
+    # Discord shards: SHARD_COUNT in all, SHARD_IDS run by this process (all of them when unset).
+    # Unset: one connection, as a bot in fewer than 2,500 servers needs.
+    shard_count: int | None = Field(default=None, ge=1, le=100_000)
+    shard_ids: Annotated[list[int] | None, NoDecode] = None
     # Where local files (the heartbeat) go; by default beside the SQLite file, or ./data with PostgreSQL.
     data_dir: Path | None = None
 
@@ -146,6 +151,47 @@ class Settings(BaseSettings):
         raise ValueError(
             "use sqlite:///PATH or postgresql://USER@HOST:PORT/DATABASE (e.g. sqlite:///data/bot.sqlite3)"
         )
+
+    @field_validator("shard_ids", mode="before")
+    @classmethod
+    def _shard_ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts:
+                return None
+            try:
+                return sorted({int(part) for part in parts})
+            except ValueError:
+                raise ValueError("must be shard numbers separated by commas, e.g. 0,2") from None
+        return value
+
+    @model_validator(mode="after")
+    def _shards_fit(self) -> Settings:
+        if self.shard_ids is not None:
+            if self.shard_count is None:
+                raise ValueError("SHARD_IDS needs SHARD_COUNT (the shards of all processes together)")
+            outside = [shard for shard in self.shard_ids if not 0 <= shard < self.shard_count]
+            if outside:
+                raise ValueError(f"SHARD_IDS {outside} are not shards of SHARD_COUNT={self.shard_count}")
+            if self.database_kind == "sqlite" and len(self.shard_ids) < self.shard_count:
+                raise ValueError(
+                    "SHARD_IDS leaves shards to other processes, which need a shared PostgreSQL database "
+                    "(DATABASE_URL=postgresql://...); one process on SQLite runs every shard"
+                )
+        return self
+
+    @property
+    def runs_shards(self) -> bool:
+        """Whether this process connects to Discord as (some of) several shards."""
+        return self.shard_count is not None
+
+    @property
+    def report_scope(self) -> ReportScope:
+        """The tasks whose reports this process delivers: those of the servers on its shards."""
+        if self.shard_count is None:
+            return EVERY_ROW
+        shards = self.shard_ids if self.shard_ids is not None else range(self.shard_count)
+        return ReportScope(frozenset(shards), self.shard_count)
 
     @field_validator("log_level")
     @classmethod

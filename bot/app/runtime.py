@@ -33,7 +33,7 @@ from bot.engine.store.interface import SchemaTooNewError
 from bot.engine.store.postgres.store import PostgresTaskStore
 from bot.engine.store.sqlite.store import SqliteTaskStore
 from bot.engine.task_engine import TaskEngine
-from bot.frontend.client import MindProxyBot
+from bot.frontend.client import build_bot
 from bot.frontend.delivery.downloads import asset_http_client
 from bot.frontend.log_redaction import INTERACTION_TOKEN_PATTERNS
 from bot.settings import Settings
@@ -133,8 +133,8 @@ async def _run_with_database(settings: Settings) -> int:
         build_client(settings, limiter) as client,
         build_asset_client(settings) as asset_http,
     ):
-        engine = TaskEngine(client, store, config=engine_config(settings))
-        bot = MindProxyBot(
+        engine = TaskEngine(client, store, config=engine_config(settings), report_scope=settings.report_scope)
+        bot = build_bot(
             settings=settings,
             engine=engine,
             asset_http=asset_http,

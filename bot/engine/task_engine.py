@@ -72,6 +72,18 @@ class TaskEngine:
     def running(self) -> bool:
         return self._poller.running
 
+    def delivers_for(self, guild_id: int | None) -> bool:
+        """Whether this process shows the tasks of that server (its Discord shard is one of ours)."""
+        return self._leasing.report_scope.covers(guild_id)
+
+    async def claim_cluster_job(self, name: str, *, hold_for: float) -> bool:
+        """Whether this process should run the once-per-cluster job `name` now (see `TaskStore`); it
+        then holds the job for `hold_for` seconds."""
+        now = self._clock()
+        return await self._store.claim_cluster_job(
+            name, owner=self.owner, now=now, until=now + timedelta(seconds=hold_for)
+        )
+
     def set_notifier(self, notifier: TaskNotifier) -> None:
         """Set (or replace) the notifier; reports owed meanwhile are delivered on the next pass."""
         self._reporter.set_notifier(notifier)

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from typing import Any
 
 import discord
 import httpx
+import yarl
 from discord.ext import commands
 
 from bot.engine.task_engine import TaskEngine
@@ -16,6 +18,9 @@ from bot.frontend.delivery.notifier import DiscordNotifier
 from bot.settings import Settings
 
 log = logging.getLogger(__name__)
+
+SYNC_JOB = "sync-commands-on-start"
+SYNC_JOB_HOLD = 600.0  # processes started within ten minutes of one another sync once
 
 EXTENSIONS: tuple[str, ...] = ("cogs.generate", "cogs.cancel", "cogs.results", "cogs.history", "cogs.notify")
 
@@ -37,9 +42,11 @@ class MindProxyBot(commands.Bot):
         asset_http: httpx.AsyncClient | None = None,
         extensions: Sequence[str] = EXTENSIONS,
         sync_commands: bool = False,
+        **client_options: Any,  # noqa: ANN401  # discord.py's own keyword options, passed through
     ) -> None:
         """`asset_http` downloads result files to re-host them (a client without credentials, built
-        with `asset_http_client`); without it results stay links (as for `python -m bot sync`)."""
+        with `asset_http_client`); without it results stay links (as for `python -m bot sync`).
+        `client_options` go to discord.py's client (the shards of `ShardedMindProxyBot`)."""
         super().__init__(
             # No text commands: a mention prefix avoids needing the message-content intent.
             command_prefix=commands.when_mentioned,
@@ -48,6 +55,7 @@ class MindProxyBot(commands.Bot):
             # Merged by discord.py into every send and edit: a prompt can never ping anyone.
             allowed_mentions=discord.AllowedMentions.none(),
             tree_cls=BotCommandTree,
+            **client_options,
         )
         self.settings = settings
         self.engine = engine
@@ -70,7 +78,11 @@ class MindProxyBot(commands.Bot):
         if resumed:
             log.info("re-hosting %d result file(s) left pending by the last run", resumed)
         if self._sync_commands:
-            await self.sync_commands(self.settings.sync_guild_id)
+            # Several processes may start together: one of them publishes the commands.
+            if await self.engine.claim_cluster_job(SYNC_JOB, hold_for=SYNC_JOB_HOLD):
+                await self.sync_commands(self.settings.sync_guild_id)
+            else:
+                log.info("another bot process syncs the commands")
         log.info("bot set up: %d extensions, poller running", len(self._extensions))
 
     async def sync_commands(self, guild_id: int | None) -> int:
@@ -93,3 +105,64 @@ class MindProxyBot(commands.Bot):
     async def on_ready(self) -> None:
         user = self.user
         log.info("logged in as %s (id %s) in %d guilds", user, user.id if user else "?", len(self.guilds))
+
+
+class ShardedMindProxyBot(MindProxyBot, commands.AutoShardedBot):
+    """The bot over some of Discord's shards (`SHARD_COUNT`, `SHARD_IDS`): one websocket per shard
+    in this process; the other shards' servers are served by other processes sharing the store."""
+
+    def __init__(
+        self,
+        *,
+        settings: Settings,
+        engine: TaskEngine,
+        asset_http: httpx.AsyncClient | None = None,
+        sync_commands: bool = False,
+        shard_count: int,
+        shard_ids: Sequence[int] | None,
+    ) -> None:
+        super().__init__(
+            settings=settings,
+            engine=engine,
+            asset_http=asset_http,
+            sync_commands=sync_commands,
+            shard_count=shard_count,
+            shard_ids=list(shard_ids) if shard_ids else None,
+        )
+
+    async def launch_shards(self) -> None:
+        """As discord.py's, but the gateway's address comes from `GET /gateway/bot`, as Discord
+        recommends, also when the shard count is fixed (discord.py then takes its built-in default):
+        so it follows `DISCORD_API_BASE_URL` to whatever answers there."""
+        if self.is_closed():
+            return
+        shard_count = self.shard_count or 1
+        _, gateway_url, _ = await self.http.get_bot_gateway()
+        self._connection.shard_count = shard_count
+        shard_ids = self.shard_ids or list(range(shard_count))
+        self._connection.shard_ids = shard_ids
+        for shard_id in shard_ids:
+            await self.launch_shard(yarl.URL(gateway_url), shard_id, initial=shard_id == shard_ids[0])
+
+
+def build_bot(
+    *,
+    settings: Settings,
+    engine: TaskEngine,
+    asset_http: httpx.AsyncClient | None = None,
+    sync_commands: bool = False,
+) -> MindProxyBot:
+    """The bot the settings ask for: over some shards when SHARD_COUNT is set, else one connection."""
+    if settings.shard_count is None:
+        return MindProxyBot(
+            settings=settings, engine=engine, asset_http=asset_http, sync_commands=sync_commands
+        )
+    log.info("running shards %s of %d", settings.shard_ids or "all", settings.shard_count)
+    return ShardedMindProxyBot(
+        settings=settings,
+        engine=engine,
+        asset_http=asset_http,
+        sync_commands=sync_commands,
+        shard_count=settings.shard_count,
+        shard_ids=settings.shard_ids,
+    )

@@ -34,6 +34,7 @@ logger = logging.getLogger(__name__)
 MAX_IDLE_SLEEP = 1.0  # the longest the loop sleeps without looking at the store again
 PASS_FAILURE_BACKOFF_CAP = 5.0
 PRUNE_BATCH = 500
+PRUNE_JOB = "prune-finished-tasks"
 
 
 class Poller:
@@ -184,11 +185,19 @@ class Poller:
             logger.warning("lost the lease of %d task(s) still being worked on: %s", len(lost), sorted(lost))
 
     async def _prune_if_due(self, now: datetime) -> None:
-        """Once a day (and at start): forget finished rows older than the retention period."""
+        """Once a day (and at start): forget finished rows older than the retention period. With
+        several processes on one store, one of them does it (a lease on the job, taken over once the
+        process holding it stopped renewing it)."""
         retention = self._config.retention
         if retention is None or (self._next_prune is not None and now < self._next_prune):
             return
         self._next_prune = now + timedelta(seconds=self._config.prune_every)
+        # Held a little longer than the period, so the process doing it keeps it from day to day.
+        held_until = now + timedelta(seconds=self._config.prune_every * 1.5)
+        if not await self._store.claim_cluster_job(
+            PRUNE_JOB, owner=self._leasing.owner, now=now, until=held_until
+        ):
+            return
         cutoff = now - timedelta(seconds=retention)
         pruned = 0
         while True:  # in batches: each a short transaction, so the poll loop's queries are not held up

@@ -231,6 +231,12 @@ class TaskStore(Protocol):
         were extended, as (key, "poll" or "report"). A lease another owner took meanwhile is not
         touched (and not returned: that row is lost to `owner`)."""
 
+    async def claim_cluster_job(self, name: str, *, owner: str, now: datetime, until: datetime) -> bool:
+        """Whether `owner` may run the once-per-cluster job `name` (pruning, a command sync on start)
+        now: True when no other owner's lease on it is still valid, in which case `owner` holds it until
+        `until` (taking it over from a dead process once its lease ran out). With one process per
+        store (SQLite) the answer is always True."""
+
     async def release_leases(self, *, owner: str) -> int:
         """Drop every poll and report lease `owner` holds (a clean stop), so other processes may take
         its rows at once; how many rows had one."""

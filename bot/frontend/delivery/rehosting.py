@@ -93,7 +93,12 @@ class MediaRehoster:
         if self._downloader is None:
             return 0
         pending = await self._engine.media_pending(limit=RESUME_LIMIT)
-        resumed = [record for record in pending if record.notify_due_at is None]
+        # Another process's servers are its own to show (sharded processes share the store).
+        resumed = [
+            record
+            for record in pending
+            if record.notify_due_at is None and self._engine.delivers_for(record.guild_id)
+        ]
         for record in resumed:
             self._launch(record.key)
         return len(resumed)

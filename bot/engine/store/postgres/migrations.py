@@ -145,6 +145,14 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
         )""",
         "CREATE INDEX task_durations_model ON task_durations (task_type, model, finished_at)",
     ),
+    # v4 (sharded processes): who runs each once-per-cluster job (pruning, a command sync), until when.
+    (
+        """CREATE TABLE cluster_jobs (
+            name text PRIMARY KEY,
+            owner text NOT NULL,
+            lease_until timestamptz NOT NULL
+        )""",
+    ),
 )
 
 LATEST_VERSION = len(MIGRATIONS)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import socket
+from datetime import datetime
 
 from bot.engine.shared_ceiling import Heartbeat, LiveProcess
 from bot.engine.store.postgres.connection import PostgresConnection
@@ -51,6 +52,19 @@ class ProcessRegistry(PostgresConnection):
     async def leave(self, owner: str) -> None:
         """Delete `owner`'s row: the others take its share at their next beat."""
         await self._execute("DELETE FROM engine_processes WHERE owner = :owner::text", {"owner": owner})
+
+    async def claim_cluster_job(self, name: str, *, owner: str, now: datetime, until: datetime) -> bool:
+        """Take or extend the lease on job `name` unless another owner's is still valid (one statement:
+        two processes asking at once cannot both get it)."""
+        taken = await self._fetchval(
+            "INSERT INTO cluster_jobs (name, owner, lease_until) "
+            "VALUES (:name::text, :owner::text, :until::timestamptz) "
+            "ON CONFLICT (name) DO UPDATE SET owner = EXCLUDED.owner, lease_until = EXCLUDED.lease_until "
+            "WHERE cluster_jobs.owner = EXCLUDED.owner OR cluster_jobs.lease_until <= :now::timestamptz "
+            "RETURNING owner",
+            {"name": name, "owner": owner, "until": until, "now": now},
+        )
+        return bool(taken == owner)
 
     async def live_processes(self) -> int:
         """How many processes have beaten lately (for `check`); rows past any sensible expiry are

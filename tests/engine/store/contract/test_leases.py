@@ -7,6 +7,7 @@ import asyncio
 
 from bot.engine.api.models import LocalOutcome, TaskStatus
 from bot.engine.store.interface import ReportScope, TaskStore
+from bot.engine.store.sqlite.store import SqliteTaskStore
 from tests.engine.store.contract.support import T0, at, created, new_task, poll
 
 A, B = "host-a:1:aaaa", "host-b:2:bbbb"
@@ -208,3 +209,14 @@ async def test_the_next_wakeup_of_an_owner_leaves_out_rows_others_hold(store: Ta
     assert await store.next_wakeup() == at(5)
     assert await store.next_wakeup(owner=A) == at(20)
     assert await store.next_wakeup(owner=B) == at(5)
+
+
+async def test_a_cluster_job_runs_in_one_process_and_is_taken_over_when_its_lease_runs_out(store):
+    first = await store.claim_cluster_job("prune", owner="a", now=T0, until=at(60))
+    assert first is True
+    if isinstance(store, SqliteTaskStore):
+        return  # one process per SQLite file: it always runs the job
+    assert await store.claim_cluster_job("prune", owner="b", now=at(30), until=at(90)) is False
+    assert await store.claim_cluster_job("prune", owner="a", now=at(30), until=at(90)) is True  # renewed
+    assert await store.claim_cluster_job("prune", owner="b", now=at(91), until=at(150)) is True  # taken over
+    assert await store.claim_cluster_job("prune", owner="a", now=at(100), until=at(160)) is False

@@ -27,7 +27,7 @@ async def test_an_empty_database_migrates_to_the_latest_version_and_a_second_ope
 ):
     async with PostgresTaskStore(postgres_url) as store:
         await store.insert(new_task(), now=T0, next_poll_at=at(1))
-    assert LATEST_VERSION == 3
+    assert LATEST_VERSION == 4
     assert await raw(postgres_url, "SELECT version FROM schema_version") == [(LATEST_VERSION,)]
     conn = await asyncpg.connect(postgres_url)
     try:
@@ -50,6 +50,7 @@ async def test_an_empty_database_migrates_to_the_latest_version_and_a_second_ope
         "schema_version",
         "guild_settings",
         "task_durations",
+        "cluster_jobs",
     }
 
 
